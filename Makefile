@@ -1,0 +1,74 @@
+# Makefile for cdp, built with PGXS.
+#
+#   make            build the shared library and the install script
+#   make install    install into the PostgreSQL found by $(PG_CONFIG)
+#   make test       install missing Debian packages, build, and run the whole
+#                   suite against a throwaway cluster (ends "N passed, N failed")
+#   make demo       the same set-up, then load the demo data set and print reports
+#   make bench      benchmarks; each prints ratios measured in the same run
+#
+# The install script cdp--$(EXTVERSION).sql is assembled from the per-module
+# SQL files in src/, in the order of MODULES (reference schema first).
+
+EXTENSION = cdp
+EXTVERSION = 0.1
+PG_CONFIG ?= pg_config
+
+# Module order matters: each piece may use what the pieces before it created.
+MODULES_ORDER = schema lifecycle normalize company city bant scoring funnel graph views governance
+
+SQL_PIECES = $(wildcard $(addprefix src/,$(addsuffix .sql,$(MODULES_ORDER))))
+C_SOURCES = $(sort $(wildcard src/*.c))
+
+MODULE_big = $(EXTENSION)
+OBJS = $(C_SOURCES:.c=.o)
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(wildcard $(EXTENSION)--*--*.sql)
+
+REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=.
+
+ICU_CFLAGS := $(shell pkg-config --cflags icu-uc icu-i18n 2>/dev/null)
+ICU_LIBS := $(shell pkg-config --libs icu-uc icu-i18n 2>/dev/null || echo -licui18n -licuuc -licudata)
+
+PG_CPPFLAGS = -I$(srcdir)/src $(ICU_CFLAGS)
+PG_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+	-Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
+SHLIB_LINK = $(ICU_LIBS)
+
+EXTRA_CLEAN = results regression.diffs regression.out .build
+
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+.PHONY: test demo demo-stop bench deps
+
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PIECES) Makefile
+	tools/assemble-sql.sh $(EXTENSION) $(SQL_PIECES) > $@.tmp && mv $@.tmp $@
+
+else
+# No server development files yet (fresh machine): build targets first run
+# tools/deps.sh, which installs them, then start again.
+all install installcheck:
+	tools/deps.sh
+	$(MAKE) $@
+endif
+
+# The commands below do their own set-up (see tools/), so they work on a
+# fresh machine and may be run twice in a row.
+test:
+	tools/test.sh
+
+demo:
+	tools/demo.sh
+
+demo-stop:
+	tools/demo.sh --stop
+
+bench:
+	tools/bench.sh
+
+deps:
+	tools/deps.sh

@@ -1,0 +1,95 @@
+# lib.sh: shell functions shared by tools/test.sh, tools/demo.sh and
+# tools/bench.sh.  Source it; do not run it.
+#
+# A throwaway PostgreSQL cluster needs three things here:
+#   - a server installation that holds the freshly built cdp.  cdp_build_tree
+#     copies the system's PostgreSQL 15 server into a private tree and runs
+#     "make install DESTDIR=" into it, the way PostgreSQL's own "make check"
+#     uses tmp_install: the system installation is never touched, and two
+#     checkouts can test at the same time.  PostgreSQL finds its share and lib
+#     directories relative to the binary, so the copy is self-contained.
+#   - a data directory owned by the postgres user (initdb refuses root), so
+#     when run as root the server commands go through runuser.
+#   - a private Unix socket directory and no TCP listener.
+
+CDP_TOP=${CDP_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+PG_CONFIG=${PG_CONFIG:-pg_config}
+
+# Run a command as the user that owns the cluster.
+cdp_as_owner()
+{
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# Make a fresh directory the cluster owner can write to; print its path.
+cdp_mktemp()
+{
+	d=$(mktemp -d "${TMPDIR:-/tmp}/cdp-$1.XXXXXX")
+	chmod 755 "$d"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres: "$d"
+	fi
+	echo "$d"
+}
+
+# cdp_build_tree DIR: build cdp and install it with the server into DIR.
+# Sets CDP_BINDIR to the server binaries inside DIR.
+cdp_build_tree()
+{
+	tree=$1
+	bindir=$($PG_CONFIG --bindir)
+	sharedir=$($PG_CONFIG --sharedir)
+	pkglibdir=$($PG_CONFIG --pkglibdir)
+	make -C "$CDP_TOP" -s -j2 >/dev/null
+	mkdir -p "$tree$bindir" "$tree$sharedir" "$tree$pkglibdir"
+	cp -a "$bindir/." "$tree$bindir/"
+	cp -a "$sharedir/." "$tree$sharedir/"
+	cp -a "$pkglibdir/." "$tree$pkglibdir/"
+	# an older cdp installed system-wide must not leak into the copy
+	rm -f "$tree$sharedir"/extension/cdp--*.sql "$tree$sharedir"/extension/cdp.control \
+		"$tree$pkglibdir"/cdp.so
+	make -C "$CDP_TOP" -s install DESTDIR="$tree" >/dev/null
+	CDP_BINDIR=$tree$bindir
+	export CDP_BINDIR
+}
+
+# Pick a free port: the first one from 54300 with no socket file in use.
+cdp_free_port()
+{
+	p=54300
+	while [ -e "/tmp/.s.PGSQL.$p" ] || (command -v ss >/dev/null 2>&1 && ss -ltn 2>/dev/null | grep -q ":$p "); do
+		p=$((p + 1))
+	done
+	echo $p
+}
+
+# cdp_cluster_start DIR [extra postgres options...]
+# initdb in DIR/data, start with the socket in DIR, export PGHOST/PGPORT/PGUSER.
+cdp_cluster_start()
+{
+	dir=$1
+	shift
+	port=${CDP_PORT:-$(cdp_free_port)}
+	cdp_as_owner "$CDP_BINDIR/initdb" -D "$dir/data" -U postgres --auth=trust \
+		--encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+		{ cat "$dir/initdb.log" >&2; return 1; }
+	cdp_as_owner "$CDP_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+		-o "-p $port -c listen_addresses= -c unix_socket_directories=$dir $*" start >/dev/null ||
+		{ cat "$dir/server.log" >&2; return 1; }
+	PGHOST=$dir
+	PGPORT=$port
+	PGUSER=postgres
+	export PGHOST PGPORT PGUSER
+}
+
+# cdp_cluster_stop DIR: stop the cluster in DIR if it runs.
+cdp_cluster_stop()
+{
+	if [ -f "$1/data/postmaster.pid" ]; then
+		cdp_as_owner "$CDP_BINDIR/pg_ctl" -D "$1/data" -m fast -w stop >/dev/null 2>&1 || true
+	fi
+}
