@@ -57,11 +57,12 @@ cdp_build_tree()
 	export CDP_BINDIR
 }
 
-# Pick a free port: the first one from 54300 with no socket file in use.
+# Pick a port with no socket file in use, starting at a point that depends on
+# the process id so that two checkouts testing at once rarely collide.
 cdp_free_port()
 {
-	p=54300
-	while [ -e "/tmp/.s.PGSQL.$p" ] || (command -v ss >/dev/null 2>&1 && ss -ltn 2>/dev/null | grep -q ":$p "); do
+	p=$((54300 + $$ % 600))
+	while [ -e "/tmp/.s.PGSQL.$p" ] || [ -e "/var/run/postgresql/.s.PGSQL.$p" ]; do
 		p=$((p + 1))
 	done
 	echo $p
@@ -69,17 +70,26 @@ cdp_free_port()
 
 # cdp_cluster_start DIR [extra postgres options...]
 # initdb in DIR/data, start with the socket in DIR, export PGHOST/PGPORT/PGUSER.
+# The socket lives in DIR, so only the shared-memory key and the lock file can
+# collide with another cluster; a start that fails is retried on another port.
 cdp_cluster_start()
 {
 	dir=$1
 	shift
-	port=${CDP_PORT:-$(cdp_free_port)}
 	cdp_as_owner "$CDP_BINDIR/initdb" -D "$dir/data" -U postgres --auth=trust \
 		--encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
 		{ cat "$dir/initdb.log" >&2; return 1; }
-	cdp_as_owner "$CDP_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-		-o "-p $port -c listen_addresses= -c unix_socket_directories=$dir $*" start >/dev/null ||
-		{ cat "$dir/server.log" >&2; return 1; }
+	port=${CDP_PORT:-$(cdp_free_port)}
+	tries=0
+	until cdp_as_owner "$CDP_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+		-o "-p $port -c listen_addresses= -c unix_socket_directories=$dir $*" start >/dev/null 2>&1; do
+		tries=$((tries + 1))
+		if [ -n "${CDP_PORT:-}" ] || [ $tries -ge 5 ]; then
+			cat "$dir/server.log" >&2
+			return 1
+		fi
+		port=$((port + 7 + tries))
+	done
 	PGHOST=$dir
 	PGPORT=$port
 	PGUSER=postgres
