@@ -54,7 +54,7 @@ SELECT p.oid::regprocedure AS not_parallel_safe, p.provolatile AS volatility
   FROM pg_proc p
  WHERE p.pronamespace = 'cdp'::regnamespace
    AND p.proparallel <> 's'
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text;
 
 -- functions that run SQL pin their search_path; SQL functions written with
 -- BEGIN ATOMIC are exempt, their body is bound to objects when created
@@ -66,7 +66,7 @@ SELECT p.oid::regprocedure AS unpinned_search_path
    AND p.prokind = 'f'
    AND p.prosqlbody IS NULL
    AND NOT coalesce(p.proconfig::text[], '{}') && ARRAY['search_path=pg_catalog, pg_temp', 'search_path=pg_catalog,pg_temp']
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text;
 
 DROP EXTENSION cdp;
 DROP EXTENSION pg_trgm;

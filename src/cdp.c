@@ -29,6 +29,7 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	cdp_lifecycle_init();
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("cdp");
 #else

@@ -20,4 +20,7 @@
 /* name of the extension's schema; the control file fixes it */
 #define CDP_SCHEMA "cdp"
 
+/* lifecycle.c */
+extern void cdp_lifecycle_init(void);
+
 #endif							/* CDP_H */
