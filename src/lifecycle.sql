@@ -299,12 +299,13 @@ BEGIN
     EXECUTE pg_catalog.format(
         'INSERT INTO @extschema@.stage_history
                 (entity, entity_key, model, stage, previous_stage, entered_at, reason, changed_by)
-         SELECT $1, r.%1$I::pg_catalog.text, $2, r.%2$I::pg_catalog.text, NULL,
-                GREATEST($3, (SELECT pg_catalog.max(h.exited_at) FROM @extschema@.stage_history h
-                                          WHERE h.entity OPERATOR(pg_catalog.=) $1
-                                            AND h.entity_key OPERATOR(pg_catalog.=) r.%1$I::pg_catalog.text)),
-                ''track_lifecycle'', CURRENT_USER
+         SELECT $1, r.%1$I::pg_catalog.text, $2, r.%2$I::pg_catalog.text, last.stage,
+                GREATEST($3, last.exited_at), ''track_lifecycle'', CURRENT_USER
            FROM %3$s r
+           LEFT JOIN LATERAL (SELECT h.stage, h.exited_at FROM @extschema@.stage_history h
+                               WHERE h.entity OPERATOR(pg_catalog.=) $1
+                                 AND h.entity_key OPERATOR(pg_catalog.=) r.%1$I::pg_catalog.text
+                               ORDER BY h.exited_at DESC, h.history_id DESC LIMIT 1) last ON true
           WHERE r.%2$I IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM @extschema@.stage_history h
                              WHERE h.entity OPERATOR(pg_catalog.=) $1
@@ -357,6 +358,7 @@ DECLARE
     t @extschema@.tracked_table;
     keytype text;
     prev text;
+    n bigint;
 BEGIN
     IF tbl IS NULL OR key IS NULL THEN
         RAISE EXCEPTION 'set_stage needs a table and a key' USING ERRCODE = '22004';
@@ -378,7 +380,8 @@ BEGIN
     EXECUTE pg_catalog.format('SELECT %I::pg_catalog.text FROM %s WHERE %I OPERATOR(pg_catalog.=) $1::%s FOR NO KEY UPDATE',
                               t.stage_column, tbl, t.key_column, keytype)
        INTO prev USING key;
-    IF NOT FOUND THEN
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n OPERATOR(pg_catalog.=) 0 THEN
         RAISE EXCEPTION 'no row with key "%" in "%"', key, tbl
             USING ERRCODE = 'P0002';
     END IF;
