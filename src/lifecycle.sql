@@ -106,13 +106,15 @@ COMMENT ON COLUMN @extschema@.stage_history.exited_at IS 'When the stay ended (N
 COMMENT ON COLUMN @extschema@.stage_history.reason IS 'Reason given for the move (cdp.set_stage reason or cdp.stage_reason)';
 COMMENT ON COLUMN @extschema@.stage_history.changed_by IS 'Role that made the move';
 
--- the open stay of an entity is unique: this index also serves the trigger
-CREATE UNIQUE INDEX stage_history_open_idx
-    ON @extschema@.stage_history (entity, entity_key) WHERE exited_at IS NULL;
+-- One index serves the trigger (the open stay is the latest stay of the
+-- entity) and history queries.  Closing a stay changes only exited_at, which
+-- no index covers, so with the free space left by the fill factor the update
+-- is a HOT update that writes no index entries.  That at most one stay per
+-- entity is open follows from the row lock the tracked row's UPDATE holds;
+-- the trigger also refuses to go on if it ever finds two.
+ALTER TABLE @extschema@.stage_history SET (fillfactor = 85);
 CREATE INDEX stage_history_entity_idx
     ON @extschema@.stage_history (entity, entity_key, entered_at);
-CREATE INDEX stage_history_stage_idx
-    ON @extschema@.stage_history (model, stage, entered_at);
 
 -- The trigger ----------------------------------------------------------------
 
