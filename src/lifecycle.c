@@ -628,10 +628,17 @@ CloseStay(Oid relid, const char *key, TimestampTz ts, TimestampTz *closed_at, Ti
 	{
 		Oid			types[3] = {REGCLASSOID, TEXTOID, TIMESTAMPTZOID};
 
+		/*
+		 * The open stay, if any, is the entity's latest: one step down the
+		 * index, then an update by ctid.
+		 */
 		close_stay_plan = KeepPlan("UPDATE cdp.stage_history"
 								   "   SET exited_at = GREATEST($3, entered_at)"
-								   " WHERE entity OPERATOR(pg_catalog.=) $1"
-								   "   AND entity_key OPERATOR(pg_catalog.=) $2"
+								   " WHERE ctid OPERATOR(pg_catalog.=) ("
+								   "       SELECT ctid FROM cdp.stage_history"
+								   "        WHERE entity OPERATOR(pg_catalog.=) $1"
+								   "          AND entity_key OPERATOR(pg_catalog.=) $2"
+								   "        ORDER BY entered_at DESC, history_id DESC LIMIT 1)"
 								   "   AND exited_at IS NULL"
 								   " RETURNING exited_at, entered_at",
 								   3, types);
@@ -644,8 +651,6 @@ CloseStay(Oid relid, const char *key, TimestampTz ts, TimestampTz *closed_at, Ti
 		elog(ERROR, "cdp: closing stay failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 		return false;
-	if (SPI_processed > 1)
-		elog(ERROR, "cdp: entity \"%s\" had %llu open stays", key, (unsigned long long) SPI_processed);
 	*closed_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	*began = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	return true;

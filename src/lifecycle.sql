@@ -106,15 +106,16 @@ COMMENT ON COLUMN @extschema@.stage_history.exited_at IS 'When the stay ended (N
 COMMENT ON COLUMN @extschema@.stage_history.reason IS 'Reason given for the move (cdp.set_stage reason or cdp.stage_reason)';
 COMMENT ON COLUMN @extschema@.stage_history.changed_by IS 'Role that made the move';
 
--- One index serves the trigger (the open stay is the latest stay of the
--- entity) and history queries.  Closing a stay changes only exited_at, which
--- no index covers, so with the free space left by the fill factor the update
--- is a HOT update that writes no index entries.  That at most one stay per
--- entity is open follows from the row lock the tracked row's UPDATE holds;
--- the trigger also refuses to go on if it ever finds two.
+-- One index serves the trigger and history queries: the open stay of an
+-- entity is its latest stay (greatest entered_at, then history_id), one step
+-- down the index.  Closing a stay changes only exited_at, which no index
+-- covers, so with the free space left by the fill factor the update is a HOT
+-- update that writes no index entries.  At most one stay per entity is open
+-- because the row lock of the tracked row's UPDATE serialises the trigger
+-- runs for one entity (test/suites/lifecycle_concurrency.sh checks it).
 ALTER TABLE @extschema@.stage_history SET (fillfactor = 85);
 CREATE INDEX stage_history_entity_idx
-    ON @extschema@.stage_history (entity, entity_key, entered_at);
+    ON @extschema@.stage_history (entity, entity_key, entered_at, history_id);
 
 -- The trigger ----------------------------------------------------------------
 
