@@ -450,6 +450,13 @@ SELECT @extschema@.track_lifecycle('@extschema@.lead', 'stage', 'b2b');
 SELECT @extschema@.track_lifecycle('@extschema@.opportunity', 'stage', 'opportunity');
 UPDATE @extschema@.tracked_table SET builtin = true;
 
+-- The models are configuration, not personal data: anyone may read them, so
+-- that the trigger can validate the change of any role allowed to change a
+-- tracked table.  The history itself is written by the trigger with the
+-- extension's authority (see lifecycle.c) and needs no grant.
+GRANT SELECT ON @extschema@.lifecycle_model, @extschema@.lifecycle_stage,
+                @extschema@.lifecycle_transition, @extschema@.tracked_table TO PUBLIC;
+
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.lifecycle_model', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.lifecycle_stage', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.lifecycle_transition', 'WHERE NOT builtin');
