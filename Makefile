@@ -39,10 +39,13 @@ SHLIB_LINK = $(ICU_LIBS)
 EXTRA_CLEAN = results regression.diffs regression.out .build
 
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+# Debian ships pgxs.mk with the client; the server headers come with
+# postgresql-server-dev-15, so they tell whether we can build.
+PG_SERVER_HEADER := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)/postgres.h
 
 .PHONY: test demo demo-stop bench deps
 
-ifneq ($(wildcard $(PGXS)),)
+ifneq ($(and $(wildcard $(PGXS)),$(wildcard $(PG_SERVER_HEADER))),)
 include $(PGXS)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PIECES) Makefile
