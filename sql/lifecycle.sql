@@ -200,8 +200,13 @@ CREATE TABLE twokey (a int, b int, stage text, PRIMARY KEY (a, b));
 SELECT try($$SELECT cdp.track_lifecycle('twokey')$$);
 -- invalid: no such stage column (42703)
 SELECT try($$SELECT cdp.track_lifecycle('plain', 'phase')$$);
--- invalid: the model requires columns the table lacks (42703)
+-- a table without the columns some stages require can be tracked, with a
+-- warning: those requirements do not apply to it
 SELECT cdp.track_lifecycle('plain', 'stage', 'b2b');
+INSERT INTO plain VALUES (1, 'lead');
+UPDATE plain SET stage = 'customer' WHERE id = 1;
+SELECT stage, previous_stage FROM hist('plain', '1');
+SELECT cdp.untrack_lifecycle('plain');
 -- invalid: already tracked with another model (42710)
 SELECT try($$SELECT cdp.track_lifecycle('deal', 'stage', 'zhuge')$$);
 -- invalid: existing rows in stages the model does not know (22023)
@@ -213,6 +218,7 @@ CREATE VIEW deal_view AS SELECT * FROM deal;
 SELECT try($$SELECT cdp.track_lifecycle('deal_view')$$);
 -- invalid: untracking a table that is not tracked (55000)
 SELECT try($$SELECT cdp.untrack_lifecycle('plain')$$);
+SELECT try($$SELECT cdp.untrack_lifecycle('nokey')$$);
 -- invalid: calling the trigger function directly
 SELECT try($$SELECT cdp.lifecycle_trigger()$$);
 -- nothing was left behind by the failed attempts

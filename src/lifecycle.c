@@ -556,7 +556,9 @@ CheckTransition(LifecycleModel *model, int from, int to)
 
 /*
  * Refuse entry into a stage whose required columns are empty (NULL, or an
- * empty string for string types).
+ * empty string for string types).  Models are shared by tables with
+ * different columns: a required column the table does not have is skipped
+ * (track_lifecycle warns about it).
  */
 static void
 CheckRequiredColumns(Relation rel, HeapTuple tuple, LifecycleModel *model, LifecycleStage *st)
@@ -571,12 +573,9 @@ CheckRequiredColumns(Relation rel, HeapTuple tuple, LifecycleModel *model, Lifec
 		Datum		d;
 		bool		empty;
 
+		/* a requirement on a column the table lacks does not apply to it */
 		if (attnum <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("column \"%s\" required by stage \"%s\" does not exist in table \"%s\"",
-							st->required[i], st->name, RelationGetRelationName(rel)),
-					 errhint("Add the column, or remove it from required_columns of the stage in cdp.lifecycle_stage.")));
+			continue;
 		d = heap_getattr(tuple, attnum, desc, &isnull);
 		empty = isnull;
 		if (!isnull)

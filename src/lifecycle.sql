@@ -248,7 +248,8 @@ BEGIN
             USING ERRCODE = '22023';
     END IF;
 
-    -- every column a stage of the model requires must exist in the table
+    -- A model is shared by tables with different columns: a requirement on a
+    -- column the table does not have does not apply to it.  Say so.
     SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('%I (stage %s)', r.col, s.stage), ', ')
       INTO missing
       FROM @extschema@.lifecycle_stage s
@@ -258,10 +259,9 @@ BEGIN
                         WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) r.col
                           AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped);
     IF missing IS NOT NULL THEN
-        RAISE EXCEPTION 'table "%" lacks columns that model "%" requires', tbl, m.model
-            USING ERRCODE = '42703',
-                  DETAIL = 'Missing: ' || missing || '.',
-                  HINT = 'Add the columns, or track the table with a model whose stages do not require them.';
+        RAISE WARNING 'table "%" lacks columns that stages of model "%" require; those requirements do not apply to it', tbl, m.model
+            USING DETAIL = 'Missing: ' || missing || '.',
+                  HINT = 'Add the columns to have the requirements checked.';
     END IF;
 
     -- no stage changes while we look at the rows
