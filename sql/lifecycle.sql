@@ -375,6 +375,20 @@ DROP TABLE churny;
 REVOKE USAGE ON SCHEMA cdp FROM regress_cdp_rep;
 DROP ROLE regress_cdp_rep;
 
+-- A partitioned table: the triggers fire on partitions, the history is the
+-- partitioned table's
+CREATE TABLE part_deal (id int PRIMARY KEY, stage text NOT NULL, owner name) PARTITION BY RANGE (id);
+CREATE TABLE part_deal_1 PARTITION OF part_deal FOR VALUES FROM (1) TO (100);
+CREATE TABLE part_deal_2 PARTITION OF part_deal FOR VALUES FROM (100) TO (200);
+SELECT cdp.track_lifecycle('part_deal');
+INSERT INTO part_deal VALUES (5, 'lead', NULL), (150, 'prospect', NULL);
+UPDATE part_deal SET stage = 'mql';
+-- invalid: the policy applies to partitions too (23514)
+SELECT try($$UPDATE part_deal_2 SET stage = 'lead' WHERE id = 150$$);
+SELECT entity, entity_key, stage, previous_stage FROM cdp.stage_history
+ WHERE entity::text LIKE 'part_deal%' ORDER BY entity_key::int, history_id;
+DROP TABLE part_deal;
+
 -- Dropping a tracked table forgets its tracking and history ---------------------------
 DROP TABLE visitor;
 SELECT count(*) AS visitor_rows FROM cdp.tracked_table WHERE tbl::text = 'visitor';
