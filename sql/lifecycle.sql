@@ -375,6 +375,20 @@ DROP TABLE churny;
 REVOKE USAGE ON SCHEMA cdp FROM regress_cdp_rep;
 DROP ROLE regress_cdp_rep;
 
+-- A stage column of an enum type, and a bigint key
+CREATE TYPE phase AS ENUM ('visitor', 'potential', 'activated', 'customer', 'active', 'loyal');
+CREATE TABLE app_user (id bigint PRIMARY KEY, phase phase NOT NULL);
+SELECT cdp.track_lifecycle('app_user', 'phase', 'zhuge');
+INSERT INTO app_user VALUES (9000000000, 'visitor');
+SELECT cdp.set_stage('app_user', '9000000000', 'activated');
+-- invalid: backward without a reason (23514)
+SELECT try($$SELECT cdp.set_stage('app_user', '9000000000', 'potential')$$);
+-- invalid: a value the enum does not have fails in the cast (22P02)
+SELECT try($$SELECT cdp.set_stage('app_user', '9000000000', 'churned')$$);
+SELECT stage, previous_stage FROM hist('app_user', '9000000000');
+DROP TABLE app_user;
+DROP TYPE phase;
+
 -- A partitioned table: the triggers fire on partitions, the history is the
 -- partitioned table's
 CREATE TABLE part_deal (id int PRIMARY KEY, stage text NOT NULL, owner name) PARTITION BY RANGE (id);

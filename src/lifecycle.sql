@@ -360,6 +360,7 @@ AS $$
 DECLARE
     t @extschema@.tracked_table;
     keytype text;
+    stagetype text;
     prev text;
     n bigint;
 BEGIN
@@ -375,6 +376,9 @@ BEGIN
     SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO keytype
       FROM pg_catalog.pg_attribute a
      WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) t.key_column;
+    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO stagetype
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) t.stage_column;
 
     -- The reason travels to the trigger as cdp.stage_reason.  This function
     -- has a SET clause, so the setting is undone when it returns.
@@ -388,8 +392,8 @@ BEGIN
         RAISE EXCEPTION 'no row with key "%" in "%"', key, tbl
             USING ERRCODE = 'P0002';
     END IF;
-    EXECUTE pg_catalog.format('UPDATE %s SET %I = $1 WHERE %I OPERATOR(pg_catalog.=) $2::%s',
-                              tbl, t.stage_column, t.key_column, keytype)
+    EXECUTE pg_catalog.format('UPDATE %s SET %I = $1::%s WHERE %I OPERATOR(pg_catalog.=) $2::%s',
+                              tbl, t.stage_column, stagetype, t.key_column, keytype)
        USING stage, key;
     RETURN prev;
 END
