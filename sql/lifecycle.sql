@@ -114,6 +114,12 @@ SELECT stage, visits, latest_entered_at, latest_duration, cumulative_duration
 SELECT stage, visits, latest_entered_at FROM cdp.time_in_stage
  WHERE entity = 'deal'::regclass AND entity_key = 'D-2' AND stage = 'lead';
 
+-- every move classified, with the time spent in the stage it left
+SELECT from_stage, to_stage, moved_at, kind, stages_skipped, time_in_previous_stage, reason
+  FROM cdp.stage_moves
+ WHERE entity = 'deal'::regclass AND entity_key = 'D-2'
+ ORDER BY moved_at;
+
 -- invalid: cdp.stage_time before the current stay began (22023)
 BEGIN;
 SET LOCAL cdp.stage_time = '2026-02-15 00:00+00';

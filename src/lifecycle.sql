@@ -420,6 +420,56 @@ COMMENT ON COLUMN @extschema@.time_in_stage.latest_entered_at IS 'When the entit
 COMMENT ON COLUMN @extschema@.time_in_stage.latest_duration IS 'Length of the latest stay (up to now() if still open)';
 COMMENT ON COLUMN @extschema@.time_in_stage.cumulative_duration IS 'Total time spent in the stage over all stays';
 
+CREATE VIEW @extschema@.stage_moves AS
+SELECT m.entity,
+       m.entity_key,
+       m.model,
+       m.previous_stage AS from_stage,
+       m.stage AS to_stage,
+       m.entered_at AS moved_at,
+       CASE
+           WHEN m.previous_stage IS NULL THEN 'entry'
+           WHEN f.stage IS NULL OR t.stage IS NULL THEN 'unknown'
+           WHEN t.is_exit THEN 'exit'
+           WHEN f.is_exit THEN 'reactivation'
+           WHEN t.position OPERATOR(pg_catalog.<) f.position THEN 'backward'
+           WHEN skipped.n OPERATOR(pg_catalog.>) 0 THEN 'skip'
+           ELSE 'forward'
+       END AS kind,
+       CASE WHEN NOT f.is_exit AND NOT t.is_exit AND t.position OPERATOR(pg_catalog.>) f.position
+            THEN skipped.n END AS stages_skipped,
+       CASE WHEN m.previous_stage IS NOT NULL
+            THEN m.entered_at OPERATOR(pg_catalog.-) m.previous_entered_at END AS time_in_previous_stage,
+       m.reason,
+       m.changed_by
+  FROM (SELECT h.*,
+               pg_catalog.lag(h.entered_at) OVER (PARTITION BY h.entity, h.entity_key
+                                                  ORDER BY h.entered_at, h.history_id) AS previous_entered_at
+          FROM @extschema@.stage_history h) m
+  LEFT JOIN @extschema@.lifecycle_stage f
+         ON f.model OPERATOR(pg_catalog.=) m.model AND f.stage OPERATOR(pg_catalog.=) m.previous_stage
+  LEFT JOIN @extschema@.lifecycle_stage t
+         ON t.model OPERATOR(pg_catalog.=) m.model AND t.stage OPERATOR(pg_catalog.=) m.stage
+  LEFT JOIN LATERAL (
+        SELECT pg_catalog.count(*)::integer AS n
+          FROM @extschema@.lifecycle_stage b
+         WHERE b.model OPERATOR(pg_catalog.=) m.model AND NOT b.is_exit
+           AND NOT f.is_exit AND NOT t.is_exit
+           AND b.position OPERATOR(pg_catalog.>) f.position
+           AND b.position OPERATOR(pg_catalog.<) t.position) skipped ON true;
+COMMENT ON VIEW @extschema@.stage_moves IS 'Every stage change (阶段变更) classified as entry, forward, skip, backward (回退), exit, reactivation, with the time spent in the stage it left: the raw material for velocity and regression metrics';
+COMMENT ON COLUMN @extschema@.stage_moves.entity IS 'Tracked table';
+COMMENT ON COLUMN @extschema@.stage_moves.entity_key IS 'Primary key of the entity, as text';
+COMMENT ON COLUMN @extschema@.stage_moves.model IS 'Lifecycle model';
+COMMENT ON COLUMN @extschema@.stage_moves.from_stage IS 'Stage left (NULL for an entry)';
+COMMENT ON COLUMN @extschema@.stage_moves.to_stage IS 'Stage entered';
+COMMENT ON COLUMN @extschema@.stage_moves.moved_at IS 'When the move happened';
+COMMENT ON COLUMN @extschema@.stage_moves.kind IS 'entry, forward, skip (forward over open stages), backward, exit, reactivation (out of an exit), or unknown (a stage no longer in the model)';
+COMMENT ON COLUMN @extschema@.stage_moves.stages_skipped IS 'Open stages jumped over by a forward move (0 for a plain forward move, NULL when not applicable)';
+COMMENT ON COLUMN @extschema@.stage_moves.time_in_previous_stage IS 'How long the entity stayed in the stage it left (NULL for an entry, or after the entity was deleted and inserted again)';
+COMMENT ON COLUMN @extschema@.stage_moves.reason IS 'Reason given for the move';
+COMMENT ON COLUMN @extschema@.stage_moves.changed_by IS 'Role that made the move';
+
 -- Dropping a tracked table forgets its history: the regclass values would
 -- otherwise dangle and make a dump impossible to restore.
 -- SECURITY DEFINER: whoever may drop a table may forget its history, even
