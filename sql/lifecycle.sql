@@ -80,7 +80,19 @@ SELECT count(*) AS stays, count(*) FILTER (WHERE exited_at IS NULL) AS open
 BEGIN;
 SET LOCAL cdp.stage_time = '2026-02-01 00:00+00';
 SELECT cdp.set_stage('deal', 'D-2', 'sql', reason => 'budget frozen until Q3');
+-- the reason covered that move only, even within the transaction
+SHOW cdp.stage_reason;
+SELECT try($$UPDATE deal SET stage = 'lead' WHERE code = 'D-2'$$);
 COMMIT;
+-- a reason passed to set_stage overrides the caller's cdp.stage_reason for
+-- that move, and the caller's comes back; without one, the caller's applies
+BEGIN;
+SET LOCAL cdp.stage_reason = 'quarterly clean-up';
+SELECT cdp.set_stage('deal', 'D-1', 'lead', 'inner reason');
+SHOW cdp.stage_reason;
+SELECT cdp.set_stage('deal', 'D-1', 'mql');
+SELECT stage, reason FROM hist('deal', 'D-1');
+ROLLBACK;
 -- ... or with SET LOCAL cdp.stage_reason around a plain UPDATE
 BEGIN;
 SET LOCAL cdp.stage_time = '2026-02-05 00:00+00';

@@ -363,6 +363,7 @@ DECLARE
     stagetype text;
     prev text;
     n bigint;
+    outer_reason text;
 BEGIN
     IF tbl IS NULL OR key IS NULL THEN
         RAISE EXCEPTION 'set_stage needs a table and a key' USING ERRCODE = '22004';
@@ -380,9 +381,13 @@ BEGIN
       FROM pg_catalog.pg_attribute a
      WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) t.stage_column;
 
-    -- The reason travels to the trigger as cdp.stage_reason.  This function
-    -- has a SET clause, so the setting is undone when it returns.
-    PERFORM pg_catalog.set_config('cdp.stage_reason', coalesce(reason, ''), true);
+    -- The reason travels to the trigger as cdp.stage_reason, for this UPDATE
+    -- only: the caller's setting is put back afterwards (an error undoes it
+    -- anyway).  Without a reason, the caller's cdp.stage_reason applies.
+    outer_reason := pg_catalog.current_setting('cdp.stage_reason', true);
+    IF reason IS NOT NULL THEN
+        PERFORM pg_catalog.set_config('cdp.stage_reason', reason, true);
+    END IF;
 
     EXECUTE pg_catalog.format('SELECT %I::pg_catalog.text FROM %s WHERE %I OPERATOR(pg_catalog.=) $1::%s FOR NO KEY UPDATE',
                               t.stage_column, tbl, t.key_column, keytype)
@@ -395,6 +400,9 @@ BEGIN
     EXECUTE pg_catalog.format('UPDATE %s SET %I = $1::%s WHERE %I OPERATOR(pg_catalog.=) $2::%s',
                               tbl, t.stage_column, stagetype, t.key_column, keytype)
        USING stage, key;
+    IF reason IS NOT NULL THEN
+        PERFORM pg_catalog.set_config('cdp.stage_reason', coalesce(outer_reason, ''), true);
+    END IF;
     RETURN prev;
 END
 $$;
