@@ -395,7 +395,7 @@ DECLARE
     n bigint;
     total bigint := 0;
     counts jsonb := '{}';
-    t record;
+    tb record;
     sets text;
     conds text;
     idents text[];
@@ -493,7 +493,7 @@ BEGIN
     SELECT pg_catalog.array_agg(x) INTO idents FROM pg_catalog.unnest(idents) x
      WHERE pg_catalog.length(x) OPERATOR(pg_catalog.>=) 5;
     idents := coalesce(idents, '{}');
-    FOR t IN
+    FOR tb IN
         SELECT cl.oid::pg_catalog.regclass AS tbl,
                EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                         WHERE a.attrelid OPERATOR(pg_catalog.=) cl.oid AND a.attname OPERATOR(pg_catalog.=) 'account_id'
@@ -512,7 +512,7 @@ BEGIN
             SELECT a.attname, a.atttypid,
                    pg_catalog.col_description(a.attrelid, a.attnum) OPERATOR(pg_catalog.~~) '%(personal data)%' AS personal
               FROM pg_catalog.pg_attribute a
-             WHERE a.attrelid OPERATOR(pg_catalog.=) t.tbl AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+             WHERE a.attrelid OPERATOR(pg_catalog.=) tb.tbl AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
                AND a.atttypid OPERATOR(pg_catalog.=) ANY (ARRAY['text'::pg_catalog.regtype, 'varchar'::pg_catalog.regtype,
                                                                 'jsonb'::pg_catalog.regtype]::pg_catalog.oid[])
                AND a.attgenerated OPERATOR(pg_catalog.=) ''
@@ -523,39 +523,39 @@ BEGIN
                 sets := concat_ws(', ', sets, pg_catalog.format(
                     '%1$I = CASE WHEN pg_catalog.lower(pg_catalog.btrim(%1$I)) OPERATOR(pg_catalog.=) ANY ($1) %2$s THEN NULL ELSE %1$I END',
                     col.attname,
-                    CASE WHEN t.has_account AND c.account_id IS NOT NULL AND c.name IS NOT NULL
+                    CASE WHEN tb.has_account AND c.account_id IS NOT NULL AND c.name IS NOT NULL
                          THEN 'OR (account_id OPERATOR(pg_catalog.=) $3 AND pg_catalog.btrim(' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(col.attname) OPERATOR(pg_catalog.||) ') OPERATOR(pg_catalog.=) $2)'
                          ELSE '' END));
                 conds := concat_ws(' OR ', conds, pg_catalog.format(
                     'pg_catalog.lower(pg_catalog.btrim(%1$I)) OPERATOR(pg_catalog.=) ANY ($1)%2$s', col.attname,
-                    CASE WHEN t.has_account AND c.account_id IS NOT NULL AND c.name IS NOT NULL
+                    CASE WHEN tb.has_account AND c.account_id IS NOT NULL AND c.name IS NOT NULL
                          THEN ' OR (account_id OPERATOR(pg_catalog.=) $3 AND pg_catalog.btrim(' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(col.attname) OPERATOR(pg_catalog.||) ') OPERATOR(pg_catalog.=) $2)'
                          ELSE '' END));
-            ELSIF pg_catalog.cardinality(idents) OPERATOR(pg_catalog.>) 0 OR (t.has_account AND c.account_id IS NOT NULL AND pg_catalog.length(c.name) OPERATOR(pg_catalog.>=) 2) THEN
+            ELSIF pg_catalog.cardinality(idents) OPERATOR(pg_catalog.>) 0 OR (tb.has_account AND c.account_id IS NOT NULL AND pg_catalog.length(c.name) OPERATOR(pg_catalog.>=) 2) THEN
                 -- free text: cut the identifiers out
                 IF col.atttypid OPERATOR(pg_catalog.=) 'jsonb'::pg_catalog.regtype THEN
                     sets := concat_ws(', ', sets, pg_catalog.format(
                         '%1$I = @extschema@.erase_identifiers(%1$I::pg_catalog.text, $4, CASE WHEN %2$s THEN $2 END)::pg_catalog.jsonb',
-                        col.attname, CASE WHEN t.has_account AND c.account_id IS NOT NULL THEN 'account_id OPERATOR(pg_catalog.=) $3' ELSE 'false' END));
+                        col.attname, CASE WHEN tb.has_account AND c.account_id IS NOT NULL THEN 'account_id OPERATOR(pg_catalog.=) $3' ELSE 'false' END));
                 ELSE
                     sets := concat_ws(', ', sets, pg_catalog.format(
                         '%1$I = @extschema@.erase_identifiers(%1$I, $4, CASE WHEN %2$s THEN $2 END)',
-                        col.attname, CASE WHEN t.has_account AND c.account_id IS NOT NULL THEN 'account_id OPERATOR(pg_catalog.=) $3' ELSE 'false' END));
+                        col.attname, CASE WHEN tb.has_account AND c.account_id IS NOT NULL THEN 'account_id OPERATOR(pg_catalog.=) $3' ELSE 'false' END));
                 END IF;
                 conds := concat_ws(' OR ', conds, pg_catalog.format(
                     '@extschema@.erase_identifiers(%1$I::pg_catalog.text, $4, CASE WHEN %2$s THEN $2 END) IS DISTINCT FROM %1$I::pg_catalog.text',
-                    col.attname, CASE WHEN t.has_account AND c.account_id IS NOT NULL THEN 'account_id OPERATOR(pg_catalog.=) $3' ELSE 'false' END));
+                    col.attname, CASE WHEN tb.has_account AND c.account_id IS NOT NULL THEN 'account_id OPERATOR(pg_catalog.=) $3' ELSE 'false' END));
             END IF;
         END LOOP;
         IF sets IS NOT NULL THEN
-            EXECUTE pg_catalog.format('UPDATE %s SET %s WHERE %s', t.tbl, sets, conds)
+            EXECUTE pg_catalog.format('UPDATE %s SET %s WHERE %s', tb.tbl, sets, conds)
               USING (SELECT coalesce(pg_catalog.array_agg(pg_catalog.lower(x)), '{}') FROM pg_catalog.unnest(idents) x),
                     pg_catalog.btrim(c.name), c.account_id, idents;
             GET DIAGNOSTICS n = ROW_COUNT;
             IF n OPERATOR(pg_catalog.>) 0 THEN
                 counts := counts OPERATOR(pg_catalog.||)
-                          pg_catalog.jsonb_build_object(t.tbl::pg_catalog.text,
-                              coalesce((counts OPERATOR(pg_catalog.->>) t.tbl::pg_catalog.text)::bigint, 0) OPERATOR(pg_catalog.+) n);
+                          pg_catalog.jsonb_build_object(tb.tbl::pg_catalog.text,
+                              coalesce((counts OPERATOR(pg_catalog.->>) tb.tbl::pg_catalog.text)::bigint, 0) OPERATOR(pg_catalog.+) n);
             END IF;
         END IF;
     END LOOP;
@@ -820,6 +820,8 @@ GRANT SELECT ON @extschema@.stage_history TO cdp_sales;
 
 -- Reference data everyone reads.
 GRANT SELECT ON @extschema@.city_market, @extschema@.outreach_model TO cdp_sales;
+-- which contacts were erased (ids and counts only): can_contact and next_touch need it
+GRANT SELECT ON @extschema@.erasure_log TO cdp_sales;
 
 -- The lifecycle views read stage_history with the caller's rights, so a rep
 -- sees the history row-level security lets them see.
