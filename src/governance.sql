@@ -756,7 +756,8 @@ BEGIN
 END
 $$;
 
--- Tables without an owner column follow the row they belong to.
+-- Tables without an owner column follow the row they belong to.  The helper
+-- is dropped once used.
 CREATE FUNCTION @extschema@.governance_policies_for(tbl regclass, sales_using text, sales_check text)
 RETURNS void
 LANGUAGE plpgsql
@@ -774,7 +775,7 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.governance_policies_for(regclass, text, text) IS 'Installs the standard row-level security policies on a cdp table without an owner column: admins all, analysts read, sales read and write the rows that belong to rows they own (used at install time)';
+
 
 SELECT @extschema@.governance_policies_for('@extschema@.consent',
     'EXISTS (SELECT 1 FROM @extschema@.contact c WHERE c.contact_id OPERATOR(pg_catalog.=) consent.contact_id)',
@@ -817,6 +818,7 @@ SELECT @extschema@.governance_policies_for('@extschema@.stage_history',
               ELSE false END',
     NULL);
 GRANT SELECT ON @extschema@.stage_history TO cdp_sales;
+DROP FUNCTION @extschema@.governance_policies_for(regclass, text, text);
 
 -- Reference data everyone reads.
 GRANT SELECT ON @extschema@.city_market, @extschema@.outreach_model TO cdp_sales;
@@ -842,4 +844,3 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.bad_contact_point', '');
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO cdp_admin, cdp_sales, cdp_analyst;
 REVOKE EXECUTE ON FUNCTION @extschema@.forget_contact(bigint) FROM cdp_sales, cdp_analyst;
-REVOKE EXECUTE ON FUNCTION @extschema@.governance_policies_for(regclass, text, text) FROM cdp_sales, cdp_analyst;
