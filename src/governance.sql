@@ -402,6 +402,7 @@ DECLARE
     ident text;
     col record;
     previous bigint;
+    pname text;
     now_ts timestamptz := pg_catalog.now();
 
 BEGIN
@@ -493,6 +494,7 @@ BEGIN
     SELECT pg_catalog.array_agg(x) INTO idents FROM pg_catalog.unnest(idents) x
      WHERE pg_catalog.length(x) OPERATOR(pg_catalog.>=) 5;
     idents := coalesce(idents, '{}');
+    pname := CASE WHEN pg_catalog.length(pg_catalog.btrim(c.name)) OPERATOR(pg_catalog.>=) 2 THEN pg_catalog.btrim(c.name) END;
     FOR tb IN
         SELECT cl.oid::pg_catalog.regclass AS tbl,
                EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
@@ -523,15 +525,15 @@ BEGIN
                 sets := concat_ws(', ', sets, pg_catalog.format(
                     '%1$I = CASE WHEN pg_catalog.lower(pg_catalog.btrim(%1$I)) OPERATOR(pg_catalog.=) ANY ($1) %2$s THEN NULL ELSE %1$I END',
                     col.attname,
-                    CASE WHEN tb.has_account AND c.account_id IS NOT NULL AND c.name IS NOT NULL
+                    CASE WHEN tb.has_account AND c.account_id IS NOT NULL AND pname IS NOT NULL
                          THEN 'OR (account_id OPERATOR(pg_catalog.=) $3 AND pg_catalog.btrim(' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(col.attname) OPERATOR(pg_catalog.||) ') OPERATOR(pg_catalog.=) $2)'
                          ELSE '' END));
                 conds := concat_ws(' OR ', conds, pg_catalog.format(
                     'pg_catalog.lower(pg_catalog.btrim(%1$I)) OPERATOR(pg_catalog.=) ANY ($1)%2$s', col.attname,
-                    CASE WHEN tb.has_account AND c.account_id IS NOT NULL AND c.name IS NOT NULL
+                    CASE WHEN tb.has_account AND c.account_id IS NOT NULL AND pname IS NOT NULL
                          THEN ' OR (account_id OPERATOR(pg_catalog.=) $3 AND pg_catalog.btrim(' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(col.attname) OPERATOR(pg_catalog.||) ') OPERATOR(pg_catalog.=) $2)'
                          ELSE '' END));
-            ELSIF pg_catalog.cardinality(idents) OPERATOR(pg_catalog.>) 0 OR (tb.has_account AND c.account_id IS NOT NULL AND pg_catalog.length(c.name) OPERATOR(pg_catalog.>=) 2) THEN
+            ELSIF pg_catalog.cardinality(idents) OPERATOR(pg_catalog.>) 0 OR (tb.has_account AND c.account_id IS NOT NULL AND pname IS NOT NULL) THEN
                 -- free text: cut the identifiers out
                 IF col.atttypid OPERATOR(pg_catalog.=) 'jsonb'::pg_catalog.regtype THEN
                     sets := concat_ws(', ', sets, pg_catalog.format(
@@ -543,14 +545,18 @@ BEGIN
                         col.attname, CASE WHEN tb.has_account AND c.account_id IS NOT NULL THEN 'account_id OPERATOR(pg_catalog.=) $3' ELSE 'false' END));
                 END IF;
                 conds := concat_ws(' OR ', conds, pg_catalog.format(
-                    '@extschema@.erase_identifiers(%1$I::pg_catalog.text, $4, CASE WHEN %2$s THEN $2 END) IS DISTINCT FROM %1$I::pg_catalog.text',
+                    '%1$I::pg_catalog.text OPERATOR(pg_catalog.~~) ANY ($5) OR (%2$s AND pg_catalog.strpos(%1$I::pg_catalog.text, $2) OPERATOR(pg_catalog.>) 0)',
                     col.attname, CASE WHEN tb.has_account AND c.account_id IS NOT NULL THEN 'account_id OPERATOR(pg_catalog.=) $3' ELSE 'false' END));
             END IF;
         END LOOP;
         IF sets IS NOT NULL THEN
             EXECUTE pg_catalog.format('UPDATE %s SET %s WHERE %s', tb.tbl, sets, conds)
               USING (SELECT coalesce(pg_catalog.array_agg(pg_catalog.lower(x)), '{}') FROM pg_catalog.unnest(idents) x),
-                    pg_catalog.btrim(c.name), c.account_id, idents;
+                    pname, c.account_id, idents,
+                    (SELECT coalesce(pg_catalog.array_agg('%' OPERATOR(pg_catalog.||)
+                                     pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(x, '\', '\\'), '%', '\%'), '_', '\_')
+                                     OPERATOR(pg_catalog.||) '%'), '{}')
+                       FROM pg_catalog.unnest(idents) x);
             GET DIAGNOSTICS n = ROW_COUNT;
             IF n OPERATOR(pg_catalog.>) 0 THEN
                 counts := counts OPERATOR(pg_catalog.||)
