@@ -58,7 +58,7 @@ else
 fi
 
 # SQLSTATEs: every one must be documented in a README table (| XXXXX ...)
-grep -oE '^\| [0-9A-Z]{5} ' "$CDP_TOP/README.md" | tr -d '| ' | sort -u >"$dir/documented"
+grep -E '^\| [0-9A-Z]{5} ' "$CDP_TOP/README.md" | cut -d'|' -f2 | grep -oE '\b[0-9A-Z]{5}\b' | sort -u >"$dir/documented"
 grep -oE ': ERROR:  [0-9A-Z]{5}$' "$dir/errors.log" | awk '{ print $3 }' | sort | uniq -c | sort -rn >"$dir/states"
 errors=$(awk '{ s += $1 } END { print s + 0 }' "$dir/states")
 echo "# $errors cases failed with an ERROR, by SQLSTATE: $(awk '{ printf "%s:%s ", $2, $1 }' "$dir/states")"
