@@ -828,9 +828,11 @@ cdp_intro_paths(PG_FUNCTION_ARGS)
 		found = EnumeratePaths(&s, meeting, nmeeting, meeting[0]->dist[0], hops,
 							   intro_paths_limit, &nfound);
 
-	MemoryContextSwitchTo(old_cxt);
-	SPI_finish();
-
+	/*
+	 * Emit the rows before SPI_finish: every SPI call leaves the SPI
+	 * procedure context current, so the paths live there.  The tuplestore
+	 * copies each row into its own context.
+	 */
 	for (int i = 0; i < nfound; i++)
 	{
 		Datum	   *ids = palloc(sizeof(Datum) * found[i].len);
@@ -846,6 +848,8 @@ cdp_intro_paths(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		pfree(ids);
 	}
+	MemoryContextSwitchTo(old_cxt);
+	SPI_finish();
 	MemoryContextDelete(search_cxt);
 	return (Datum) 0;
 }
