@@ -31,10 +31,11 @@ REGRESS_OPTS = --inputdir=.
 ICU_CFLAGS := $(shell pkg-config --cflags icu-uc icu-i18n 2>/dev/null)
 ICU_LIBS := $(shell pkg-config --libs icu-uc icu-i18n 2>/dev/null || echo -licui18n -licuuc -licudata)
 
-PG_CPPFLAGS = -I$(srcdir)/src $(ICU_CFLAGS)
+PG_CPPFLAGS = -I$(srcdir)/src $(ICU_CFLAGS) -DCDP_VERSION='"$(EXTVERSION)"'
 PG_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
-SHLIB_LINK = $(ICU_LIBS)
+# ICU is linked even before a module calls it, so a missing ICU fails at load
+SHLIB_LINK = -Wl,--no-as-needed $(ICU_LIBS) -Wl,--as-needed
 
 EXTRA_CLEAN = results regression.diffs regression.out .build
 

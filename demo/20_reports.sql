@@ -71,10 +71,10 @@ SELECT o.stage, s.label_zh, count(*) AS opportunities, sum(o.amount) AS amount_c
  ORDER BY s.position;
 
 \echo
-\echo '== Backward moves and re-entries (回退), which need a reason'
-SELECT count(*) FILTER (WHERE t.position < f.position AND NOT t.is_exit AND NOT f.is_exit) AS backward_moves,
-       count(*) FILTER (WHERE f.is_exit) AS reactivations,
-       count(*) FILTER (WHERE t.is_exit) AS exits
-  FROM cdp.stage_history h
-  JOIN cdp.lifecycle_stage f ON f.model = h.model AND f.stage = h.previous_stage
-  JOIN cdp.lifecycle_stage t ON t.model = h.model AND t.stage = h.stage;
+\echo '== Velocity and regressions (推进速度与回退): moves by kind, time spent in the stage left'
+SELECT model, kind, count(*) AS moves,
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM time_in_previous_stage)) / 86400)::numeric, 1) AS median_days_before,
+       count(*) FILTER (WHERE reason IS NOT NULL) AS with_reason
+  FROM cdp.stage_moves
+ GROUP BY model, kind
+ ORDER BY model, array_position(ARRAY['entry', 'forward', 'skip', 'backward', 'exit', 'reactivation'], kind);

@@ -80,7 +80,19 @@ SELECT count(*) AS stays, count(*) FILTER (WHERE exited_at IS NULL) AS open
 BEGIN;
 SET LOCAL cdp.stage_time = '2026-02-01 00:00+00';
 SELECT cdp.set_stage('deal', 'D-2', 'sql', reason => 'budget frozen until Q3');
+-- the reason covered that move only, even within the transaction
+SHOW cdp.stage_reason;
+SELECT try($$UPDATE deal SET stage = 'lead' WHERE code = 'D-2'$$);
 COMMIT;
+-- a reason passed to set_stage overrides the caller's cdp.stage_reason for
+-- that move, and the caller's comes back; without one, the caller's applies
+BEGIN;
+SET LOCAL cdp.stage_reason = 'quarterly clean-up';
+SELECT cdp.set_stage('deal', 'D-1', 'lead', 'inner reason');
+SHOW cdp.stage_reason;
+SELECT cdp.set_stage('deal', 'D-1', 'mql');
+SELECT stage, reason FROM hist('deal', 'D-1');
+ROLLBACK;
 -- ... or with SET LOCAL cdp.stage_reason around a plain UPDATE
 BEGIN;
 SET LOCAL cdp.stage_time = '2026-02-05 00:00+00';
@@ -113,6 +125,12 @@ SELECT stage, visits, latest_entered_at, latest_duration, cumulative_duration
  ORDER BY latest_entered_at;
 SELECT stage, visits, latest_entered_at FROM cdp.time_in_stage
  WHERE entity = 'deal'::regclass AND entity_key = 'D-2' AND stage = 'lead';
+
+-- every move classified, with the time spent in the stage it left
+SELECT from_stage, to_stage, moved_at, kind, stages_skipped, time_in_previous_stage, reason
+  FROM cdp.stage_moves
+ WHERE entity = 'deal'::regclass AND entity_key = 'D-2'
+ ORDER BY moved_at;
 
 -- invalid: cdp.stage_time before the current stay began (22023)
 BEGIN;
@@ -200,8 +218,13 @@ CREATE TABLE twokey (a int, b int, stage text, PRIMARY KEY (a, b));
 SELECT try($$SELECT cdp.track_lifecycle('twokey')$$);
 -- invalid: no such stage column (42703)
 SELECT try($$SELECT cdp.track_lifecycle('plain', 'phase')$$);
--- invalid: the model requires columns the table lacks (42703)
+-- a table without the columns some stages require can be tracked, with a
+-- warning: those requirements do not apply to it
 SELECT cdp.track_lifecycle('plain', 'stage', 'b2b');
+INSERT INTO plain VALUES (1, 'lead');
+UPDATE plain SET stage = 'customer' WHERE id = 1;
+SELECT stage, previous_stage FROM hist('plain', '1');
+SELECT cdp.untrack_lifecycle('plain');
 -- invalid: already tracked with another model (42710)
 SELECT try($$SELECT cdp.track_lifecycle('deal', 'stage', 'zhuge')$$);
 -- invalid: existing rows in stages the model does not know (22023)
@@ -213,6 +236,7 @@ CREATE VIEW deal_view AS SELECT * FROM deal;
 SELECT try($$SELECT cdp.track_lifecycle('deal_view')$$);
 -- invalid: untracking a table that is not tracked (55000)
 SELECT try($$SELECT cdp.untrack_lifecycle('plain')$$);
+SELECT try($$SELECT cdp.untrack_lifecycle('nokey')$$);
 -- invalid: calling the trigger function directly
 SELECT try($$SELECT cdp.lifecycle_trigger()$$);
 -- nothing was left behind by the failed attempts
@@ -368,6 +392,34 @@ SELECT stage, previous_stage, changed_by FROM cdp.stage_history
 DROP TABLE churny;
 REVOKE USAGE ON SCHEMA cdp FROM regress_cdp_rep;
 DROP ROLE regress_cdp_rep;
+
+-- A stage column of an enum type, and a bigint key
+CREATE TYPE phase AS ENUM ('visitor', 'potential', 'activated', 'customer', 'active', 'loyal');
+CREATE TABLE app_user (id bigint PRIMARY KEY, phase phase NOT NULL);
+SELECT cdp.track_lifecycle('app_user', 'phase', 'zhuge');
+INSERT INTO app_user VALUES (9000000000, 'visitor');
+SELECT cdp.set_stage('app_user', '9000000000', 'activated');
+-- invalid: backward without a reason (23514)
+SELECT try($$SELECT cdp.set_stage('app_user', '9000000000', 'potential')$$);
+-- invalid: a value the enum does not have fails in the cast (22P02)
+SELECT try($$SELECT cdp.set_stage('app_user', '9000000000', 'churned')$$);
+SELECT stage, previous_stage FROM hist('app_user', '9000000000');
+DROP TABLE app_user;
+DROP TYPE phase;
+
+-- A partitioned table: the triggers fire on partitions, the history is the
+-- partitioned table's
+CREATE TABLE part_deal (id int PRIMARY KEY, stage text NOT NULL, owner name) PARTITION BY RANGE (id);
+CREATE TABLE part_deal_1 PARTITION OF part_deal FOR VALUES FROM (1) TO (100);
+CREATE TABLE part_deal_2 PARTITION OF part_deal FOR VALUES FROM (100) TO (200);
+SELECT cdp.track_lifecycle('part_deal');
+INSERT INTO part_deal VALUES (5, 'lead', NULL), (150, 'prospect', NULL);
+UPDATE part_deal SET stage = 'mql';
+-- invalid: the policy applies to partitions too (23514)
+SELECT try($$UPDATE part_deal_2 SET stage = 'lead' WHERE id = 150$$);
+SELECT entity, entity_key, stage, previous_stage FROM cdp.stage_history
+ WHERE entity::text LIKE 'part_deal%' ORDER BY entity_key::int, history_id;
+DROP TABLE part_deal;
 
 -- Dropping a tracked table forgets its tracking and history ---------------------------
 DROP TABLE visitor;

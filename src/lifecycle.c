@@ -38,6 +38,7 @@
 #include "access/tableam.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
@@ -97,7 +98,9 @@ typedef struct LifecycleModel
 /* A tracked table as registered in cdp.tracked_table */
 typedef struct TrackedTable
 {
-	Oid			relid;			/* hash key */
+	Oid			relid;			/* hash key: the table the trigger fires on */
+	Oid			entity;			/* the tracked table: relid, or the root of
+								 * the partitioned table relid belongs to */
 	bool		valid;
 	char		model[NAMEDATALEN];
 	AttrNumber	stage_attnum;
@@ -398,7 +401,15 @@ GetTrackedTable(Relation rel)
 		return tt;
 	tt->valid = false;
 
-	arg = ObjectIdGetDatum(relid);
+	/*
+	 * Row triggers of a partitioned table fire on the partition; the entity
+	 * is the tracked root.
+	 */
+	tt->entity = relid;
+	if (rel->rd_rel->relispartition)
+		tt->entity = llast_oid(get_partition_ancestors(relid));
+
+	arg = ObjectIdGetDatum(tt->entity);
 	ret = SPI_execute_with_args("SELECT model, stage_column::pg_catalog.text, key_column::pg_catalog.text"
 								"  FROM cdp.tracked_table"
 								" WHERE tbl OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
@@ -556,7 +567,9 @@ CheckTransition(LifecycleModel *model, int from, int to)
 
 /*
  * Refuse entry into a stage whose required columns are empty (NULL, or an
- * empty string for string types).
+ * empty string for string types).  Models are shared by tables with
+ * different columns: a required column the table does not have is skipped
+ * (track_lifecycle warns about it).
  */
 static void
 CheckRequiredColumns(Relation rel, HeapTuple tuple, LifecycleModel *model, LifecycleStage *st)
@@ -571,12 +584,9 @@ CheckRequiredColumns(Relation rel, HeapTuple tuple, LifecycleModel *model, Lifec
 		Datum		d;
 		bool		empty;
 
+		/* a requirement on a column the table lacks does not apply to it */
 		if (attnum <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("column \"%s\" required by stage \"%s\" does not exist in table \"%s\"",
-							st->required[i], st->name, RelationGetRelationName(rel)),
-					 errhint("Add the column, or remove it from required_columns of the stage in cdp.lifecycle_stage.")));
+			continue;
 		d = heap_getattr(tuple, attnum, desc, &isnull);
 		empty = isnull;
 		if (!isnull)
@@ -603,7 +613,7 @@ CheckRequiredColumns(Relation rel, HeapTuple tuple, LifecycleModel *model, Lifec
  * Run the stage's guard function, if any: false or NULL refuses the move.
  */
 static void
-CheckGuard(Relation rel, LifecycleModel *model, LifecycleStage *st, const char *key)
+CheckGuard(Relation rel, Oid entity, LifecycleModel *model, LifecycleStage *st, const char *key)
 {
 	FmgrInfo	flinfo;
 	LOCAL_FCINFO(fcinfo, 3);
@@ -613,7 +623,7 @@ CheckGuard(Relation rel, LifecycleModel *model, LifecycleStage *st, const char *
 		return;
 	fmgr_info(st->guard, &flinfo);
 	InitFunctionCallInfoData(*fcinfo, &flinfo, 3, InvalidOid, NULL, NULL);
-	fcinfo->args[0].value = ObjectIdGetDatum(RelationGetRelid(rel));
+	fcinfo->args[0].value = ObjectIdGetDatum(entity);
 	fcinfo->args[0].isnull = false;
 	fcinfo->args[1].value = CStringGetTextDatum(key);
 	fcinfo->args[1].isnull = false;
@@ -860,7 +870,7 @@ RecordMove(Oid relid, const char *key, const char *model, const char *stage, con
  * entity enters the lifecycle (insert, or a NULL stage being set).
  */
 static void
-HandleMove(Relation rel, const char *model_name, HeapTuple newtuple, const char *key,
+HandleMove(Relation rel, Oid entity, const char *model_name, HeapTuple newtuple, const char *key,
 		   const char *from_name, const char *to_name)
 {
 	LifecycleModel *model = GetModel(model_name);
@@ -889,8 +899,8 @@ HandleMove(Relation rel, const char *model_name, HeapTuple newtuple, const char 
 	 * change): keep what we need in local memory.
 	 */
 	strlcpy(model_copy, model->name, sizeof(model_copy));
-	CheckGuard(rel, model, &model->stages[to], key);
-	RecordMove(RelationGetRelid(rel), key, model_copy, to_name, from_name);
+	CheckGuard(rel, entity, model, &model->stages[to], key);
+	RecordMove(entity, key, model_copy, to_name, from_name);
 }
 
 /*
@@ -1018,19 +1028,19 @@ cdp_lifecycle_trigger(PG_FUNCTION_ARGS)
 	{
 		/* DELETE: the entity leaves; its history stays */
 		if (oldstage != NULL && oldkey != NULL)
-			RecordMove(RelationGetRelid(rel), oldkey, tt.model, NULL, oldstage);
+			RecordMove(tt.entity, oldkey, tt.model, NULL, oldstage);
 	}
 	else if (oldtuple == NULL)
 	{
 		/* INSERT */
 		if (newstage != NULL)
-			HandleMove(rel, tt.model, newtuple, newkey, NULL, newstage);
+			HandleMove(rel, tt.entity, tt.model, newtuple, newkey, NULL, newstage);
 	}
 	else
 	{
 		/* UPDATE */
 		if (oldkey != NULL && newkey != NULL && strcmp(oldkey, newkey) != 0)
-			RekeyHistory(RelationGetRelid(rel), oldkey, newkey);
+			RekeyHistory(tt.entity, oldkey, newkey);
 
 		if (newstage == NULL && oldstage != NULL)
 			ereport(ERROR,
@@ -1041,7 +1051,7 @@ cdp_lifecycle_trigger(PG_FUNCTION_ARGS)
 					 errhint("Move it to an exit stage, or delete the row."),
 					 errtablecol(rel, tt.stage_attnum)));
 		if (newstage != NULL && (oldstage == NULL || strcmp(oldstage, newstage) != 0))
-			HandleMove(rel, tt.model, newtuple, newkey, oldstage, newstage);
+			HandleMove(rel, tt.entity, tt.model, newtuple, newkey, oldstage, newstage);
 	}
 
 	SPI_finish();

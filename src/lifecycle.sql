@@ -248,7 +248,8 @@ BEGIN
             USING ERRCODE = '22023';
     END IF;
 
-    -- every column a stage of the model requires must exist in the table
+    -- A model is shared by tables with different columns: a requirement on a
+    -- column the table does not have does not apply to it.  Say so.
     SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('%I (stage %s)', r.col, s.stage), ', ')
       INTO missing
       FROM @extschema@.lifecycle_stage s
@@ -258,10 +259,9 @@ BEGIN
                         WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) r.col
                           AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped);
     IF missing IS NOT NULL THEN
-        RAISE EXCEPTION 'table "%" lacks columns that model "%" requires', tbl, m.model
-            USING ERRCODE = '42703',
-                  DETAIL = 'Missing: ' || missing || '.',
-                  HINT = 'Add the columns, or track the table with a model whose stages do not require them.';
+        RAISE WARNING 'table "%" lacks columns that stages of model "%" require; those requirements do not apply to it', tbl, m.model
+            USING DETAIL = 'Missing: ' || missing || '.',
+                  HINT = 'Add the columns to have the requirements checked.';
     END IF;
 
     -- no stage changes while we look at the rows
@@ -360,8 +360,10 @@ AS $$
 DECLARE
     t @extschema@.tracked_table;
     keytype text;
+    stagetype text;
     prev text;
     n bigint;
+    outer_reason text;
 BEGIN
     IF tbl IS NULL OR key IS NULL THEN
         RAISE EXCEPTION 'set_stage needs a table and a key' USING ERRCODE = '22004';
@@ -375,10 +377,17 @@ BEGIN
     SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO keytype
       FROM pg_catalog.pg_attribute a
      WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) t.key_column;
+    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO stagetype
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) t.stage_column;
 
-    -- The reason travels to the trigger as cdp.stage_reason.  This function
-    -- has a SET clause, so the setting is undone when it returns.
-    PERFORM pg_catalog.set_config('cdp.stage_reason', coalesce(reason, ''), true);
+    -- The reason travels to the trigger as cdp.stage_reason, for this UPDATE
+    -- only: the caller's setting is put back afterwards (an error undoes it
+    -- anyway).  Without a reason, the caller's cdp.stage_reason applies.
+    outer_reason := pg_catalog.current_setting('cdp.stage_reason', true);
+    IF reason IS NOT NULL THEN
+        PERFORM pg_catalog.set_config('cdp.stage_reason', reason, true);
+    END IF;
 
     EXECUTE pg_catalog.format('SELECT %I::pg_catalog.text FROM %s WHERE %I OPERATOR(pg_catalog.=) $1::%s FOR NO KEY UPDATE',
                               t.stage_column, tbl, t.key_column, keytype)
@@ -388,9 +397,12 @@ BEGIN
         RAISE EXCEPTION 'no row with key "%" in "%"', key, tbl
             USING ERRCODE = 'P0002';
     END IF;
-    EXECUTE pg_catalog.format('UPDATE %s SET %I = $1 WHERE %I OPERATOR(pg_catalog.=) $2::%s',
-                              tbl, t.stage_column, t.key_column, keytype)
+    EXECUTE pg_catalog.format('UPDATE %s SET %I = $1::%s WHERE %I OPERATOR(pg_catalog.=) $2::%s',
+                              tbl, t.stage_column, stagetype, t.key_column, keytype)
        USING stage, key;
+    IF reason IS NOT NULL THEN
+        PERFORM pg_catalog.set_config('cdp.stage_reason', coalesce(outer_reason, ''), true);
+    END IF;
     RETURN prev;
 END
 $$;
@@ -415,6 +427,56 @@ COMMENT ON COLUMN @extschema@.time_in_stage.visits IS 'How many times the entity
 COMMENT ON COLUMN @extschema@.time_in_stage.latest_entered_at IS 'When the entity last entered the stage';
 COMMENT ON COLUMN @extschema@.time_in_stage.latest_duration IS 'Length of the latest stay (up to now() if still open)';
 COMMENT ON COLUMN @extschema@.time_in_stage.cumulative_duration IS 'Total time spent in the stage over all stays';
+
+CREATE VIEW @extschema@.stage_moves AS
+SELECT m.entity,
+       m.entity_key,
+       m.model,
+       m.previous_stage AS from_stage,
+       m.stage AS to_stage,
+       m.entered_at AS moved_at,
+       CASE
+           WHEN m.previous_stage IS NULL THEN 'entry'
+           WHEN f.stage IS NULL OR t.stage IS NULL THEN 'unknown'
+           WHEN t.is_exit THEN 'exit'
+           WHEN f.is_exit THEN 'reactivation'
+           WHEN t.position OPERATOR(pg_catalog.<) f.position THEN 'backward'
+           WHEN skipped.n OPERATOR(pg_catalog.>) 0 THEN 'skip'
+           ELSE 'forward'
+       END AS kind,
+       CASE WHEN NOT f.is_exit AND NOT t.is_exit AND t.position OPERATOR(pg_catalog.>) f.position
+            THEN skipped.n END AS stages_skipped,
+       CASE WHEN m.previous_stage IS NOT NULL
+            THEN m.entered_at OPERATOR(pg_catalog.-) m.previous_entered_at END AS time_in_previous_stage,
+       m.reason,
+       m.changed_by
+  FROM (SELECT h.*,
+               pg_catalog.lag(h.entered_at) OVER (PARTITION BY h.entity, h.entity_key
+                                                  ORDER BY h.entered_at, h.history_id) AS previous_entered_at
+          FROM @extschema@.stage_history h) m
+  LEFT JOIN @extschema@.lifecycle_stage f
+         ON f.model OPERATOR(pg_catalog.=) m.model AND f.stage OPERATOR(pg_catalog.=) m.previous_stage
+  LEFT JOIN @extschema@.lifecycle_stage t
+         ON t.model OPERATOR(pg_catalog.=) m.model AND t.stage OPERATOR(pg_catalog.=) m.stage
+  LEFT JOIN LATERAL (
+        SELECT pg_catalog.count(*)::integer AS n
+          FROM @extschema@.lifecycle_stage b
+         WHERE b.model OPERATOR(pg_catalog.=) m.model AND NOT b.is_exit
+           AND NOT f.is_exit AND NOT t.is_exit
+           AND b.position OPERATOR(pg_catalog.>) f.position
+           AND b.position OPERATOR(pg_catalog.<) t.position) skipped ON true;
+COMMENT ON VIEW @extschema@.stage_moves IS 'Every stage change (阶段变更) classified as entry, forward, skip, backward (回退), exit, reactivation, with the time spent in the stage it left: the raw material for velocity and regression metrics';
+COMMENT ON COLUMN @extschema@.stage_moves.entity IS 'Tracked table';
+COMMENT ON COLUMN @extschema@.stage_moves.entity_key IS 'Primary key of the entity, as text';
+COMMENT ON COLUMN @extschema@.stage_moves.model IS 'Lifecycle model';
+COMMENT ON COLUMN @extschema@.stage_moves.from_stage IS 'Stage left (NULL for an entry)';
+COMMENT ON COLUMN @extschema@.stage_moves.to_stage IS 'Stage entered';
+COMMENT ON COLUMN @extschema@.stage_moves.moved_at IS 'When the move happened';
+COMMENT ON COLUMN @extschema@.stage_moves.kind IS 'entry, forward, skip (forward over open stages), backward, exit, reactivation (out of an exit), or unknown (a stage no longer in the model)';
+COMMENT ON COLUMN @extschema@.stage_moves.stages_skipped IS 'Open stages jumped over by a forward move (0 for a plain forward move, NULL when not applicable)';
+COMMENT ON COLUMN @extschema@.stage_moves.time_in_previous_stage IS 'How long the entity stayed in the stage it left (NULL for an entry, or after the entity was deleted and inserted again)';
+COMMENT ON COLUMN @extschema@.stage_moves.reason IS 'Reason given for the move';
+COMMENT ON COLUMN @extschema@.stage_moves.changed_by IS 'Role that made the move';
 
 -- Dropping a tracked table forgets its history: the regclass values would
 -- otherwise dangle and make a dump impossible to restore.

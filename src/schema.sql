@@ -483,3 +483,11 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- extension information ---------------------------------------------------
+
+-- STABLE, not IMMUTABLE: the answer changes when the server or ICU is upgraded
+CREATE FUNCTION @extschema@.build_info() RETURNS text
+    AS 'MODULE_PATHNAME', 'cdp_build_info'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.build_info() IS 'cdp version and the PostgreSQL and ICU versions it was built for and runs on; include it in bug reports';
