@@ -24,7 +24,7 @@ pairs=${CDP_BENCH_PAIRS:-15}
 maxhops=${CDP_BENCH_MAX_HOPS:-6}
 psql="psql -X -q -v ON_ERROR_STOP=1 -d $db"
 
-"$CDP_BINDIR/dropdb" --if-exists "$db"
+"$CDP_BINDIR/dropdb" --if-exists "$db" 2>/dev/null
 "$CDP_BINDIR/createdb" "$db"
 start=$(date +%s)
 $psql <<SQL
@@ -32,7 +32,7 @@ SET client_min_messages = warning;
 SET synchronous_commit = off;
 SET maintenance_work_mem = '512MB';
 CREATE EXTENSION cdp CASCADE;
-SELECT setseed(0.42);
+SELECT setseed(0.42) \g /dev/null
 
 INSERT INTO cdp.contact (name) SELECT 'contact ' || i FROM generate_series(1, $contacts) i;
 
@@ -155,8 +155,12 @@ SELECT '  same answers: ' || CASE WHEN bool_and(ours_hops IS NOT DISTINCT FROM c
        || ' (' || count(*) FILTER (WHERE ours_hops IS NOT DISTINCT FROM cte_hops AND ours_ok)
        || ' of ' || count(*) || ' pairs)'
   FROM bench_pair;
-SELECT '  hops: ' || string_agg(coalesce(h::text, 'none') || ' x' || c, ', ' ORDER BY h)
-  FROM (SELECT ours_hops h, count(*) c FROM bench_pair GROUP BY 1) x;
+SELECT '  by hops: ' || string_agg(coalesce(h::text, 'none') || ' hops x' || c || ' (p50 ' || round(ours::numeric, 1)
+                                    || ' ms, cte ' || round(cte::numeric, 1) || ' ms)', ', ' ORDER BY h)
+  FROM (SELECT ours_hops h, count(*) c,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY ours_ms) ours,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY cte_ms) cte
+          FROM bench_pair GROUP BY 1) x;
 WITH q AS (
     SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ours_ms) AS ours_p50,
            percentile_cont(0.9) WITHIN GROUP (ORDER BY ours_ms) AS ours_p90,
