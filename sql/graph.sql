@@ -191,6 +191,28 @@ SELECT cdp.require_decision_maker('cdp.opportunity', '999', 'won');
 SELECT cdp.require_decision_maker('cdp.opportunity', NULL, 'won');
 UPDATE cdp.lifecycle_stage SET guard = NULL WHERE model = 'opportunity';
 
+-- approval chain: c1 reports to c2, c2 to c4 (finance, limit 200000), c4 to
+-- c3 (decision maker, limit 5000000)
+UPDATE cdp.contact SET reports_to = 2 WHERE contact_id = 1;
+UPDATE cdp.contact SET reports_to = 4 WHERE contact_id = 2;
+UPDATE cdp.contact SET reports_to = 3 WHERE contact_id = 4;
+-- 150000 is approved by c4, two levels up; the walk stops there
+SELECT * FROM cdp.approval_chain(1, 150000);
+-- without an amount, the whole reporting line
+SELECT level, contact_id, can_approve FROM cdp.approval_chain(1);
+-- nobody can approve 10 million: the whole line, all false
+SELECT level, contact_id, can_approve FROM cdp.approval_chain(1, 10000000);
+-- c3 can approve 1 million alone
+SELECT level, contact_id, can_approve FROM cdp.approval_chain(3, 1000000);
+-- a loop in the reporting lines (c3 reports to c1) ends the walk
+UPDATE cdp.contact SET reports_to = 1 WHERE contact_id = 3;
+SELECT level, contact_id FROM cdp.approval_chain(2);
+UPDATE cdp.contact SET reports_to = NULL;
+-- invalid: NULL, unknown contact, negative amount
+SELECT * FROM cdp.approval_chain(NULL);
+SELECT * FROM cdp.approval_chain(999);
+SELECT * FROM cdp.approval_chain(1, -1);
+
 -- Referrals -------------------------------------------------------------------
 
 -- c6 referred opportunity 1 (in negotiation); c3 refers two more, one won

@@ -115,6 +115,47 @@ COMMENT ON COLUMN @extschema@.opportunity_decision_chain.known_contacts IS 'Cont
 COMMENT ON COLUMN @extschema@.opportunity_decision_chain.has_decision_maker IS 'Whether a contact with role decision_maker (拍板人) is known';
 COMMENT ON COLUMN @extschema@.opportunity_decision_chain.amount_within_approval_limit IS 'Whether a known contact can approve the amount alone (approval_limit >= amount)';
 
+-- STABLE: reads cdp.contact.  Walks the reporting line (cdp.contact.reports_to)
+-- upwards from a contact; a loop in the data ends the walk instead of
+-- running forever.
+CREATE FUNCTION @extschema@.approval_chain(start_contact bigint, amount numeric DEFAULT NULL)
+RETURNS TABLE (level integer, contact_id bigint, name text, decision_role text,
+               approval_limit numeric, can_approve boolean)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF approval_chain.start_contact IS NULL THEN
+        RAISE EXCEPTION 'start_contact must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF amount < 0 THEN
+        RAISE EXCEPTION 'amount must not be negative' USING ERRCODE = '22023';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.contact c
+                    WHERE c.contact_id OPERATOR(pg_catalog.=) approval_chain.start_contact) THEN
+        RAISE EXCEPTION 'contact % does not exist', approval_chain.start_contact USING ERRCODE = 'P0002';
+    END IF;
+    RETURN QUERY
+    WITH RECURSIVE up(lvl, id, seen) AS (
+        SELECT 0, approval_chain.start_contact, ARRAY[approval_chain.start_contact]
+      UNION ALL
+        SELECT u.lvl OPERATOR(pg_catalog.+) 1, c.reports_to, u.seen OPERATOR(pg_catalog.||) c.reports_to
+          FROM up u
+          JOIN @extschema@.contact c ON c.contact_id OPERATOR(pg_catalog.=) u.id
+         WHERE c.reports_to IS NOT NULL
+           AND NOT c.reports_to OPERATOR(pg_catalog.=) ANY (u.seen)
+           AND NOT coalesce(c.approval_limit OPERATOR(pg_catalog.>=) amount, false)
+    )
+    SELECT u.lvl, c.contact_id, c.name, c.decision_role, c.approval_limit,
+           coalesce(c.approval_limit OPERATOR(pg_catalog.>=) amount, false)
+      FROM up u
+      JOIN @extschema@.contact c ON c.contact_id OPERATOR(pg_catalog.=) u.id
+     ORDER BY u.lvl;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.approval_chain(bigint, numeric) IS
+    'Reporting line (汇报线) of a contact upwards through cdp.contact.reports_to, up to the first person whose approval_limit covers amount (审批权限); the whole line when amount is NULL';
+
 -- Lifecycle guard: a late stage needs an identified decision maker.  It
 -- reads the account's contacts as the extension owner (SECURITY DEFINER):
 -- the rule is about the account, not about which contacts the moving user
