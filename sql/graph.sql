@@ -143,10 +143,21 @@ SELECT contact_id, round(score::numeric, 2) AS score, referrals
  WHERE referrals > 0 OR score > 0 ORDER BY contact_id;
 -- invalid: negative weights, zero half_score, NULL
 SELECT * FROM cdp.influence_scores(w_ties => -1);
+SELECT * FROM cdp.influence_scores(w_second => 'Infinity');
 SELECT * FROM cdp.influence_scores(half_score => 0);
 SELECT * FROM cdp.influence_scores(w_followers => NULL);
 SELECT * FROM cdp.influence_scores(w_reports => 'NaN');
 DELETE FROM cdp.relationship WHERE kind = 'referred';
+-- second degree: 6 gets a follower (7, 0.5), so 5, who influences 6 with
+-- 0.7, reaches 0.7*0.5 = 0.35 further; 11 now reports to 4, who reports to
+-- 3, so 3 has one indirect report.  Only second_degree counts here:
+-- c3 100*1/6 = 16.67, c5 100*0.35/5.35 = 6.54
+INSERT INTO cdp.relationship (from_contact, to_contact, kind, strength) VALUES
+    (6, 7, 'influences', 0.5), (11, 4, 'reports_to', 1.0);
+SELECT contact_id, round(score::numeric, 2) AS score, round(second_degree::numeric, 2) AS second_degree
+  FROM cdp.influence_scores(w_followers => 0, w_reports => 0, w_referrals => 0, w_ties => 0, w_second => 1)
+ WHERE second_degree > 0 ORDER BY contact_id;
+DELETE FROM cdp.relationship WHERE (from_contact, to_contact) IN ((6, 7), (11, 4));
 
 -- Decision chain --------------------------------------------------------------
 

@@ -862,7 +862,16 @@ typedef struct InfluenceEntry
 	double		ties;
 	int64		reports;
 	int64		referrals;
+	double		second;			/* reach through followers and reports */
 } InfluenceEntry;
+
+/* An 'influences' or 'reports_to' edge kept for the second-degree sums */
+typedef struct InfluenceEdge
+{
+	InfluenceEntry *up;			/* the influencer, or the manager */
+	InfluenceEntry *down;		/* the follower, or the one reporting */
+	float4		strength;		/* 0 for reports_to */
+} InfluenceEdge;
 
 /*
  * Find or create the sums of a contact.
@@ -877,6 +886,7 @@ InfluenceFor(HTAB *h, int64 id)
 	{
 		e->followers = e->ties = 0;
 		e->reports = e->referrals = 0;
+		e->second = 0;
 	}
 	return e;
 }
@@ -899,8 +909,10 @@ WeightArg(FunctionCallInfo fcinfo, int argno, const char *name)
 }
 
 /*
- * cdp.influence_scores(w_followers, w_reports, w_referrals, w_ties, half_score)
- *		RETURNS TABLE(contact_id, score, followers, direct_reports, referrals, ties)
+ * cdp.influence_scores(w_followers, w_reports, w_referrals, w_ties, w_second,
+ *						  half_score)
+ *		RETURNS TABLE(contact_id, score, followers, direct_reports, referrals,
+ *					  ties, second_degree)
  *
  * One sequential pass over cdp.relationship (through a cursor, as the
  * caller, so row-level security applies) sums per contact:
@@ -909,8 +921,13 @@ WeightArg(FunctionCallInfo fcinfo, int argno, const char *name)
  *	 referrals		'referred' edges from the contact, plus opportunities of
  *					cdp.opportunity whose referred_by is the contact
  *	 ties			strength of 'knows' edges at either end
+ * and then, from the 'influences' and 'reports_to' edges kept in memory
+ * during that pass, the contact's position one level further:
+ *	 second_degree	for each follower, the tie's strength times that
+ *					follower's own followers; plus, for each direct report,
+ *					that person's direct reports
  * raw = w_followers*followers + w_reports*direct_reports
- *		 + w_referrals*referrals + w_ties*ties, and
+ *		 + w_referrals*referrals + w_ties*ties + w_second*second_degree, and
  * score = 100 * raw / (raw + half_score): 50 at raw = half_score,
  * approaching 100 for the most connected people.
  */
@@ -923,7 +940,8 @@ cdp_influence_scores(PG_FUNCTION_ARGS)
 	double		w_reports = WeightArg(fcinfo, 1, "w_reports");
 	double		w_referrals = WeightArg(fcinfo, 2, "w_referrals");
 	double		w_ties = WeightArg(fcinfo, 3, "w_ties");
-	double		half_score = WeightArg(fcinfo, 4, "half_score");
+	double		w_second = WeightArg(fcinfo, 4, "w_second");
+	double		half_score = WeightArg(fcinfo, 5, "half_score");
 	MemoryContext cxt,
 				old;
 	HASHCTL		ctl;
@@ -932,6 +950,9 @@ cdp_influence_scores(PG_FUNCTION_ARGS)
 	Portal		portal;
 	HASH_SEQ_STATUS seq;
 	InfluenceEntry *e;
+	InfluenceEdge *edges;
+	int64		nedges = 0,
+				edgecap = 1024;
 	int			ret;
 
 	if (half_score <= 0)
@@ -947,6 +968,7 @@ cdp_influence_scores(PG_FUNCTION_ARGS)
 	ctl.entrysize = sizeof(InfluenceEntry);
 	ctl.hcxt = cxt;
 	h = hash_create("cdp influence", 4096, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	edges = MemoryContextAllocHuge(cxt, sizeof(InfluenceEdge) * edgecap);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "cdp: SPI_connect failed");
@@ -972,13 +994,33 @@ cdp_influence_scores(PG_FUNCTION_ARGS)
 			float4		strength = DatumGetFloat4(SPI_getbinval(tup, desc, 4, &isnull));
 			char	   *kind = VARDATA_ANY(kindt);
 			int			klen = VARSIZE_ANY_EXHDR(kindt);
+			bool		influences = klen == 10 && memcmp(kind, "influences", 10) == 0;
+			bool		reports = klen == 10 && memcmp(kind, "reports_to", 10) == 0;
 
-			if (klen == 10 && memcmp(kind, "influences", 10) == 0)
-				InfluenceFor(h, from)->followers += strength;
-			else if (klen == 10 && memcmp(kind, "reports_to", 10) == 0)
-				InfluenceFor(h, to)->reports += 1;
+			if (influences || reports)
+			{
+				InfluenceEntry *up = InfluenceFor(h, influences ? from : to);
+				InfluenceEntry *down = InfluenceFor(h, influences ? to : from);
+
+				if (influences)
+					up->followers += strength;
+				else
+					up->reports += 1;
+				if (nedges == edgecap)
+				{
+					edgecap *= 2;
+					edges = repalloc_huge(edges, sizeof(InfluenceEdge) * edgecap);
+				}
+				edges[nedges].up = up;
+				edges[nedges].down = down;
+				edges[nedges].strength = influences ? strength : 0;
+				nedges++;
+			}
 			else if (klen == 8 && memcmp(kind, "referred", 8) == 0)
+			{
 				InfluenceFor(h, from)->referrals += 1;
+				(void) InfluenceFor(h, to);	/* listed, with a score of 0 */
+			}
 			else if (klen == 5 && memcmp(kind, "knows", 5) == 0)
 			{
 				InfluenceFor(h, from)->ties += strength;
@@ -1008,13 +1050,22 @@ cdp_influence_scores(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	SPI_finish();
 
+	/* second degree: what the followers and the reports bring along */
+	for (int64 i = 0; i < nedges; i++)
+	{
+		if (edges[i].strength > 0)
+			edges[i].up->second += edges[i].strength * edges[i].down->followers;
+		else
+			edges[i].up->second += edges[i].down->reports;
+	}
+
 	hash_seq_init(&seq, h);
 	while ((e = hash_seq_search(&seq)) != NULL)
 	{
-		Datum		values[6];
-		bool		nulls[6] = {false, false, false, false, false, false};
+		Datum		values[7];
+		bool		nulls[7] = {false, false, false, false, false, false, false};
 		double		raw = w_followers * e->followers + w_reports * e->reports +
-			w_referrals * e->referrals + w_ties * e->ties;
+			w_referrals * e->referrals + w_ties * e->ties + w_second * e->second;
 
 		values[0] = Int64GetDatum(e->id);
 		values[1] = Float4GetDatum((float4) (100.0 * raw / (raw + half_score)));
@@ -1022,6 +1073,7 @@ cdp_influence_scores(PG_FUNCTION_ARGS)
 		values[3] = Int64GetDatum(e->reports);
 		values[4] = Int64GetDatum(e->referrals);
 		values[5] = Float4GetDatum((float4) e->ties);
+		values[6] = Float4GetDatum((float4) e->second);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	MemoryContextDelete(cxt);

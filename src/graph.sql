@@ -225,13 +225,14 @@ CREATE FUNCTION @extschema@.influence_scores(
     w_reports double precision DEFAULT 1.0,
     w_referrals double precision DEFAULT 2.0,
     w_ties double precision DEFAULT 0.5,
+    w_second double precision DEFAULT 0.25,
     half_score double precision DEFAULT 5.0)
 RETURNS TABLE (contact_id bigint, score real, followers real, direct_reports bigint,
-               referrals bigint, ties real)
+               referrals bigint, ties real, second_degree real)
 AS 'MODULE_PATHNAME', 'cdp_influence_scores'
 LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.influence_scores(double precision, double precision, double precision, double precision, double precision) IS
-    'Influence (KOL, 意见领袖) score 0..100 per contact, from one pass over the graph: 100 * raw / (raw + half_score), raw = w_followers*followers + w_reports*direct_reports + w_referrals*referrals + w_ties*ties';
+COMMENT ON FUNCTION @extschema@.influence_scores(double precision, double precision, double precision, double precision, double precision, double precision) IS
+    'Influence (KOL, 意见领袖) score 0..100 per contact, from one pass over the graph: 100 * raw / (raw + half_score), raw = w_followers*followers + w_reports*direct_reports + w_referrals*referrals + w_ties*ties + w_second*second_degree';
 
 -- Referrals ---------------------------------------------------------------------
 
