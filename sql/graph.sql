@@ -29,6 +29,10 @@ INSERT INTO cdp.relationship (from_contact, to_contact, kind, strength) VALUES
 -- three 2-hop paths; 1-2 counts with its stronger edge (0.95): 0.95*0.8 = 0.76,
 -- then 0.5*1.0, then 0.5*0.5
 SELECT path, hops, round(strength::numeric, 4) AS strength FROM cdp.intro_paths(1, 3);
+-- the same from a parallel worker (PARALLEL SAFE: the search only reads)
+SET force_parallel_mode = on;
+SELECT path, hops, round(strength::numeric, 4) AS strength FROM cdp.intro_paths(1, 3);
+RESET force_parallel_mode;
 -- edges are walked both ways: the same paths backwards
 SELECT path, hops, round(strength::numeric, 4) AS strength FROM cdp.intro_paths(3, 1);
 -- four hops, through the 3-5 bridge: 0.76*0.6*0.7 = 0.3192
