@@ -33,8 +33,9 @@
  * produced however many shortest paths there are.
  *
  * influence_scores reads cdp.relationship once, sequentially, and sums per
- * contact its followers, direct reports, referrals and ties; see the README
- * for the formula.
+ * contact its followers, direct reports, referrals and ties, keeping the
+ * 'influences' and 'reports_to' edges in memory to add what its followers
+ * and reports bring one level further; see the README for the formula.
  *
  * src/graph.c
  *
