@@ -210,10 +210,15 @@ COMMENT ON FUNCTION @extschema@.require_decision_maker(regclass, text, text) IS
 CREATE INDEX relationship_from_walk_idx ON @extschema@.relationship (from_contact) INCLUDE (to_contact, strength);
 
 -- STABLE: reads the graph; not STRICT so NULL arguments get a clear error.
+-- Its queries fetch the edges of a set of contacts: an index scan is always
+-- the right plan, but on a freshly loaded table without statistics the
+-- planner would pick a sequential scan of every edge, so seq scans are off
+-- inside the function.
 CREATE FUNCTION @extschema@.intro_paths(from_contact bigint, to_contact bigint, max_hops integer DEFAULT 6)
 RETURNS TABLE (path bigint[], hops integer, strength real)
 AS 'MODULE_PATHNAME', 'cdp_intro_paths'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL SAFE
+SET enable_seqscan = off;
 COMMENT ON FUNCTION @extschema@.intro_paths(bigint, bigint, integer) IS
     'Shortest introduction paths (引荐路径) between two contacts within max_hops, strongest (product of edge strengths) first; edges are walked both ways, contacts that refused intro consent are not used as intermediaries, row-level security applies';
 
