@@ -86,12 +86,15 @@ SELECT path FROM cdp.intro_paths(1, 5);
 INSERT INTO cdp.consent (contact_id, channel, granted, recorded_at)
 VALUES (3, 'any', false, '2026-03-02');
 SELECT count(*) FROM cdp.intro_paths(1, 5);
-DELETE FROM cdp.consent;
+-- consent is an append-only log: a later grant lifts the refusal
+INSERT INTO cdp.consent (contact_id, channel, granted, recorded_at)
+VALUES (3, 'any', true, '2026-04-01');
 
 -- Row-level security: a rep who sees only some edges gets paths over those
 CREATE ROLE regress_graph_rep;
 GRANT USAGE ON SCHEMA cdp TO regress_graph_rep;
 GRANT SELECT ON cdp.relationship, cdp.contact, cdp.consent TO regress_graph_rep;
+GRANT EXECUTE ON FUNCTION cdp.intro_paths(bigint, bigint, integer) TO regress_graph_rep;
 ALTER TABLE cdp.relationship ENABLE ROW LEVEL SECURITY;
 CREATE POLICY graph_rep_edges ON cdp.relationship TO regress_graph_rep
     USING (NOT (from_contact = 2 AND to_contact = 3));
@@ -111,6 +114,7 @@ ALTER TABLE cdp.contact DISABLE ROW LEVEL SECURITY;
 DROP POLICY graph_rep_edges ON cdp.relationship;
 ALTER TABLE cdp.relationship DISABLE ROW LEVEL SECURITY;
 REVOKE ALL ON cdp.relationship, cdp.contact, cdp.consent FROM regress_graph_rep;
+REVOKE EXECUTE ON FUNCTION cdp.intro_paths(bigint, bigint, integer) FROM regress_graph_rep;
 REVOKE USAGE ON SCHEMA cdp FROM regress_graph_rep;
 DROP ROLE regress_graph_rep;
 

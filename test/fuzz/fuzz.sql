@@ -247,7 +247,7 @@ $$;
 CREATE FUNCTION fuzz.cases(n int, seed float8) RETURNS SETOF text LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     entries fuzz.entry[];
-    e fuzz.entry;
+    ent fuzz.entry;
     types regtype[];
     tables regclass[];
     r float8;
@@ -268,14 +268,14 @@ BEGIN
             RETURN NEXT fuzz.dml(tables[1 + floor(random() * cardinality(tables))::int]);
             RETURN NEXT 'ROLLBACK;';
         ELSE
-            e := entries[1 + floor(random() * cardinality(entries))::int];
+            ent := entries[1 + floor(random() * cardinality(entries))::int];
             -- only what may change data needs a transaction to roll back
-            IF e.volatile THEN
+            IF ent.volatile THEN
                 RETURN NEXT 'BEGIN;';
-                RETURN NEXT fuzz.call(e);
+                RETURN NEXT fuzz.call(ent);
                 RETURN NEXT 'ROLLBACK;';
             ELSE
-                RETURN NEXT fuzz.call(e);
+                RETURN NEXT fuzz.call(ent);
             END IF;
         END IF;
     END LOOP;
