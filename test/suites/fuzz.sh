@@ -23,16 +23,9 @@ notok() { echo "not ok - $1"; }
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "$1"; }
 
 echo "# seed $seed, $cases cases"
-"$CDP_BINDIR/dropdb" --if-exists "$db"
-"$CDP_BINDIR/createdb" "$db"
+. "$CDP_TOP/test/fuzz/setup.sh"
 # real data for the functions to work on, and a tracked table of our own
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$CDP_TOP/demo/10_data.sql" >/dev/null
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" <<'SQL' >/dev/null
-CREATE TABLE public.fuzz_target (id text PRIMARY KEY, stage text, owner name, amount numeric);
-SELECT cdp.track_lifecycle('public.fuzz_target');
-INSERT INTO public.fuzz_target SELECT 'k' || i, 'lead', 'rep_wang', i FROM generate_series(1, 50) i;
-SQL
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$CDP_TOP/test/fuzz/fuzz.sql" >/dev/null
+fuzz_setup "$db"
 
 entries=$(q "SELECT count(*) FROM fuzz.entry")
 echo "# $entries entry points: $(q "SELECT string_agg(label, ' ' ORDER BY label) FROM fuzz.entry")"

@@ -21,16 +21,8 @@ q() { db=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "$1"; }
 "$CDP_BINDIR/dropdb" --if-exists "$clean"
 "$CDP_BINDIR/dropdb" --if-exists "$planted"
 psql -X -q -d postgres -c "DROP ROLE IF EXISTS regress_mallory" 2>/dev/null || true
-"$CDP_BINDIR/createdb" "$clean"
-psql -X -q -v ON_ERROR_STOP=1 -d "$clean" -f "$CDP_TOP/demo/10_data.sql" >/dev/null
-psql -X -q -v ON_ERROR_STOP=1 -d "$clean" <<'SQL' >/dev/null
-CREATE TABLE public.fuzz_target (id text PRIMARY KEY, stage text, owner name, amount numeric);
-SELECT cdp.track_lifecycle('public.fuzz_target');
-INSERT INTO public.fuzz_target SELECT 'k' || i, 'lead', 'rep_wang', i FROM generate_series(1, 50) i;
-INSERT INTO cdp.consent (contact_id, channel, granted, recorded_at)
-SELECT contact_id, ch, contact_id % 3 <> 0, '2026-01-01' FROM cdp.contact, unnest('{phone,email}'::text[]) ch;
-SQL
-psql -X -q -v ON_ERROR_STOP=1 -d "$clean" -f "$CDP_TOP/test/fuzz/fuzz.sql" >/dev/null
+. "$CDP_TOP/test/fuzz/setup.sh"
+fuzz_setup "$clean"
 q "$clean" "SELECT fuzz.cases($cases, 0.4242)" >"$dir/cases.sql"
 "$CDP_BINDIR/createdb" -T "$clean" "$planted"
 
