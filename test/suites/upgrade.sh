@@ -39,7 +39,7 @@ trap cleanup EXIT
 
 # A synthetic earlier release: the install script up to the governance piece,
 # and an update script with the rest.
-if [ "${CDP_UPGRADE_SELFTEST:-1}" = 1 ] && grep -q '^-- ==== src/governance.sql ====$' "$extdir/cdp--$current.sql"; then
+if [ "${CDP_UPGRADE_SELFTEST:-1}" = 1 ] && [ -w "$extdir" ] && grep -q '^-- ==== src/governance.sql ====$' "$extdir/cdp--$current.sql"; then
 	sed '/^-- ==== src\/governance.sql ====$/,$d' "$extdir/cdp--$current.sql" >"$extdir/cdp--selftest.sql"
 	{
 		printf '\\echo Use "ALTER EXTENSION cdp UPDATE" to load this file. \\quit\n'
