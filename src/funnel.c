@@ -64,26 +64,26 @@
 #define FUNNEL_WIRE_HEADER (4 + 8 + 4)
 #define FUNNEL_WIRE_EVENT (8 + 4)
 
-/* first allocation of events in a new state */
-#define FUNNEL_INITIAL_CAPACITY 8
+/* first allocation of a new state, in bytes (room for 3 events) */
+#define FUNNEL_INITIAL_SIZE 64
 
 /*
  * One input row: when it happened and which steps it satisfies (bit k-1 for
  * step k).  A row that satisfies no step is kept only under strict_order,
  * where it breaks chains.
  */
-typedef struct FunnelEvent
+typedef struct pg_attribute_packed() FunnelEvent
 {
 	int64		ts;
 	uint32		mask;
-	uint32		unused;			/* padding, always zero */
 } FunnelEvent;
 
 /*
  * The transition state of window_funnel and funnel_path (SQL type
  * cdp.funnel_state).  In memory the event array may have spare capacity
  * beyond nevents (zeroed); the send and output functions write only the
- * events in use.
+ * events in use.  Allocations are powers of two, which is what the
+ * allocator hands out anyway, so the spare room costs nothing extra.
  */
 typedef struct FunnelState
 {
@@ -254,16 +254,25 @@ FunnelStepMask(ArrayType *steps, int *nsteps, const char *what)
 }
 
 /*
- * A new, empty state with room for capacity events, in the current memory
- * context (the caller returns it and the executor copies it into the
+ * A new, empty state with room for at least capacity events, in the current
+ * memory context (the caller returns it and the executor copies it into the
  * aggregate context).
  */
 static FunnelState *
 FunnelStateCreate(int nsteps, int64 window, uint8 flags, int32 capacity)
 {
-	FunnelState *st = palloc0(FUNNEL_STATE_SIZE(capacity));
+	Size		size = FUNNEL_STATE_SIZE(capacity);
+	FunnelState *st;
 
-	SET_VARSIZE(st, FUNNEL_STATE_SIZE(capacity));
+	/* round up to the allocator's chunk size and use all of it */
+	if (size <= ALLOCSET_SEPARATE_THRESHOLD)
+	{
+		size = Max(pg_nextpower2_64(size), FUNNEL_INITIAL_SIZE);
+		capacity = (int32) ((size - offsetof(FunnelState, events)) / sizeof(FunnelEvent));
+		size = FUNNEL_STATE_SIZE(capacity);
+	}
+	st = palloc0(size);
+	SET_VARSIZE(st, size);
 	st->version = FUNNEL_STATE_VERSION;
 	st->flags = flags;
 	st->nsteps = (uint8) nsteps;
@@ -291,7 +300,7 @@ FunnelStateReserve(FunnelState *st, bool ours, int32 extra)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many events in one funnel group"),
 				 errdetail("A group may hold at most %d events.", FUNNEL_MAX_EVENTS)));
-	cap = Max(need, Max((int64) st->capacity * 2, FUNNEL_INITIAL_CAPACITY));
+	cap = Max(need, (int64) st->capacity * 2);
 	cap = Min(cap, FUNNEL_MAX_EVENTS);
 	copy = FunnelStateCreate(st->nsteps, st->window, st->flags, (int32) cap);
 	memcpy(copy->events, st->events, (Size) st->nevents * sizeof(FunnelEvent));
@@ -366,7 +375,7 @@ FunnelTransition(FunctionCallInfo fcinfo, int window_arg, uint8 flags)
 	mask = FunnelStepMask(PG_GETARG_ARRAYTYPE_P(steps_arg), &nsteps, "window_funnel");
 
 	if (PG_ARGISNULL(0))
-		st = FunnelStateCreate(nsteps, window, flags, FUNNEL_INITIAL_CAPACITY);
+		st = FunnelStateCreate(nsteps, window, flags, 1);
 	else
 	{
 		st = FunnelStateArg(fcinfo, 0, &ours);
@@ -378,9 +387,12 @@ FunnelTransition(FunctionCallInfo fcinfo, int window_arg, uint8 flags)
 		PG_RETURN_POINTER(st);
 
 	st = FunnelStateReserve(st, ours, 1);
-	st->events[st->nevents].ts = PG_GETARG_TIMESTAMPTZ(ts_arg);
-	st->events[st->nevents].mask = mask;
-	st->nevents++;
+	{
+		FunnelEvent *e = &st->events[st->nevents++];
+
+		e->ts = PG_GETARG_TIMESTAMPTZ(ts_arg);
+		e->mask = mask;
+	}
 	PG_RETURN_POINTER(st);
 }
 
