@@ -468,30 +468,25 @@ cdp_funnel_state_combine(PG_FUNCTION_ARGS)
 }
 
 /*
- * The state's events in time order: sorted in place when the state belongs
- * to the running aggregate (sorting changes no answer, so the final
- * functions stay shareable), else in a copy.
+ * The state's events in time order.  The state itself is left alone (the
+ * final functions are READ_ONLY, so the aggregates can share a state and
+ * run as window functions): an unsorted one is sorted in a copy.
  */
 static FunnelState *
 FunnelSorted(FunctionCallInfo fcinfo)
 {
 	bool		ours;
 	FunnelState *st = FunnelStateArg(fcinfo, 0, &ours);
-	bool		sorted = true;
 
 	for (int32 i = 1; i < st->nevents; i++)
 	{
 		if (st->events[i].ts < st->events[i - 1].ts)
 		{
-			sorted = false;
+			st = FunnelStateReserve(st, false, 0);
+			funnel_sort_events(st->events, st->nevents);
 			break;
 		}
 	}
-	if (sorted)
-		return st;
-	if (!ours)
-		st = FunnelStateReserve(st, false, 0);
-	funnel_sort_events(st->events, st->nevents);
 	return st;
 }
 
@@ -802,10 +797,11 @@ cdp_funnel_state_in(PG_FUNCTION_ARGS)
 	size_t		len = strlen(str);
 	StringInfoData buf;
 
-	if (len % 2 != 0 || len / 2 > MaxAllocSize - 1)
+	if (len % 2 != 0 || len / 2 > MaxAllocSize - 1 || strspn(str, "0123456789abcdefABCDEF") != len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type funnel_state: odd number of hexadecimal digits")));
+				 errmsg("invalid input syntax for type funnel_state"),
+				 errdetail("A funnel_state is written as an even number of hexadecimal digits.")));
 	initStringInfo(&buf);
 	enlargeStringInfo(&buf, (int) (len / 2));
 	buf.len = (int) hex_decode(str, len, buf.data);

@@ -74,14 +74,14 @@ CREATE FUNCTION @extschema@.funnel_path_final(@extschema@.funnel_state) RETURNS 
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.funnel_path_final(@extschema@.funnel_state) IS 'Final function of cdp.funnel_path: the step times of the best chain';
 
--- The final functions sort the state's events in place (the answer does not
--- change), hence SHAREABLE rather than READ_ONLY.
+-- The final functions leave the state alone (READ_ONLY, the default): the
+-- two aggregates share one state when called with the same arguments, and
+-- they work as window functions.
 CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, VARIADIC steps boolean[]) (
     SFUNC = @extschema@.window_funnel_transfn,
     STYPE = @extschema@.funnel_state,
     SSPACE = 400,
     FINALFUNC = @extschema@.window_funnel_final,
-    FINALFUNC_MODIFY = SHAREABLE,
     COMBINEFUNC = @extschema@.funnel_state_combine,
     PARALLEL = SAFE
 );
@@ -92,7 +92,6 @@ CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts time
     STYPE = @extschema@.funnel_state,
     SSPACE = 400,
     FINALFUNC = @extschema@.window_funnel_final,
-    FINALFUNC_MODIFY = SHAREABLE,
     COMBINEFUNC = @extschema@.funnel_state_combine,
     PARALLEL = SAFE
 );
@@ -103,7 +102,6 @@ CREATE AGGREGATE @extschema@.funnel_path("window" interval, ts timestamptz, VARI
     STYPE = @extschema@.funnel_state,
     SSPACE = 400,
     FINALFUNC = @extschema@.funnel_path_final,
-    FINALFUNC_MODIFY = SHAREABLE,
     COMBINEFUNC = @extschema@.funnel_state_combine,
     PARALLEL = SAFE
 );
@@ -114,7 +112,6 @@ CREATE AGGREGATE @extschema@.funnel_path("window" interval, mode text, ts timest
     STYPE = @extschema@.funnel_state,
     SSPACE = 400,
     FINALFUNC = @extschema@.funnel_path_final,
-    FINALFUNC_MODIFY = SHAREABLE,
     COMBINEFUNC = @extschema@.funnel_state_combine,
     PARALLEL = SAFE
 );
