@@ -31,7 +31,9 @@ psql="psql -X -q -v ON_ERROR_STOP=1 -d $db"
 $psql <<SQL
 SET client_min_messages = warning;
 CREATE EXTENSION cdp CASCADE;
+\o /dev/null
 SELECT setseed(0.5);
+\o
 CREATE TABLE journey AS
 SELECT e AS entity, timestamptz '2024-01-01 00:00+00' + random() * interval '90 days' AS start
   FROM generate_series(1, $entities) e;
