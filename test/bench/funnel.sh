@@ -65,7 +65,7 @@ q_join="SELECT e1.entity,
  WHERE e1.kind = 1
  GROUP BY e1.entity"
 serial="SET max_parallel_workers_per_gather = 0;"
-parallel="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;"
+parallel="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;"
 
 # timed SETTINGS QUERY: milliseconds of one run, the result discarded in the
 # server (the outer count keeps every aggregate: the subquery's columns are
@@ -82,23 +82,21 @@ min()
 
 echo "  $events events, $entities entities, 4 steps, window 7 days; best of $runs runs"
 
-c=""; f=""
-i=0
-while [ $i -lt "$runs" ]; do
-	c="$c $(timed "$serial" "$q_count")"
-	f="$f $(timed "$serial" "$q_funnel")"
-	i=$((i + 1))
-done
-tc=$(min $c); tf=$(min $f)
-
-s=""; p=""
-i=0
-while [ $i -lt "$runs" ]; do
-	s="$s $(timed "$serial" "$q_funnel")"
-	p="$p $(timed "$parallel" "$q_funnel")"
-	i=$((i + 1))
-done
-ts=$(min $s); tp=$(min $p)
+# best_of VAR1 VAR2 SETTINGS1 QUERY1 SETTINGS2 QUERY2: the best time of each
+# query over the runs, the two alternating
+best_of()
+{
+	a=""; b=""
+	i=0
+	while [ $i -lt "$runs" ]; do
+		a="$a $(timed "$3" "$4")"
+		b="$b $(timed "$5" "$6")"
+		i=$((i + 1))
+	done
+	eval "$1=$(min $a); $2=$(min $b)"
+}
+best_of tc tf "$serial" "$q_count" "$serial" "$q_funnel"
+best_of ts tp "$serial" "$q_funnel" "$parallel" "$q_funnel"
 
 plan=$(printf '%s\nEXPLAIN (COSTS OFF) %s;\n' "$parallel" "$q_funnel" | $psql -At | grep -c 'Partial HashAggregate\|Partial GroupAggregate' || true)
 
