@@ -7,7 +7,8 @@
 #   2. the self-join SQL a user would otherwise write for the same funnel,
 #      whose answers are checked to be the same (target: at least 10x faster);
 #   3. the same window_funnel query serial against 2 parallel workers
-#      (target: at least 1.5x faster).
+#      (target: at least 1.5x faster), next to what 2 workers give count(*)
+#      on the same machine.
 # Each timing is the best of CDP_BENCH_RUNS runs (default 3), the runs of the
 # two queries compared alternating.
 #
@@ -97,6 +98,8 @@ best_of()
 }
 best_of tc tf "$serial" "$q_count" "$serial" "$q_funnel"
 best_of ts tp "$serial" "$q_funnel" "$parallel" "$q_funnel"
+# what 2 workers give count(*) on this machine, for scale
+best_of tcs tcp "$serial" "$q_count" "$parallel" "$q_count"
 
 plan=$(printf '%s\nEXPLAIN (COSTS OFF) %s;\n' "$parallel" "$q_funnel" | $psql -At | grep -c 'Partial HashAggregate\|Partial GroupAggregate' || true)
 
@@ -115,7 +118,7 @@ SQL
 levels=$($psql -At -c "SELECT string_agg(level || ':' || n, ' ' ORDER BY level) FROM (SELECT level, count(*) n FROM ($q_funnel) AS f(entity, level) GROUP BY level) x")
 
 echo "  entities per level: $levels"
-awk -v tc="$tc" -v tf="$tf" -v tj="$tj" -v ts="$ts" -v tp="$tp" -v same="$same" -v plan="$plan" 'BEGIN {
+awk -v tcs="$tcs" -v tcp="$tcp" -v tc="$tc" -v tf="$tf" -v tj="$tj" -v ts="$ts" -v tp="$tp" -v same="$same" -v plan="$plan" 'BEGIN {
 	printf "  count(*) grouped by entity:        %8.0f ms\n", tc;
 	printf "  window_funnel grouped by entity:   %8.0f ms\n", tf;
 	printf "  self-join SQL, same funnel:        %8.0f ms (answers differing from window_funnel: %d)\n", tj, same;
@@ -123,5 +126,5 @@ awk -v tc="$tc" -v tf="$tf" -v tj="$tj" -v ts="$ts" -v tp="$tp" -v same="$same" 
 	r1 = tf / tc; r2 = tj / tf; r3 = ts / tp;
 	printf "  ratio window_funnel / count(*): %.2f (target <= 1.50: %s)\n", r1, (r1 <= 1.5 ? "met" : "NOT met");
 	printf "  speed-up over the self-join: %.1fx (target >= 10x: %s)\n", r2, (r2 >= 10 && same == 0 ? "met" : "NOT met");
-	printf "  speed-up serial -> 2 workers: %.2fx (target >= 1.50x: %s)\n", r3, (r3 >= 1.5 ? "met" : "NOT met") }'
+	printf "  speed-up serial -> 2 workers: %.2fx (target >= 1.50x: %s; count(*) gets %.2fx here)\n", r3, (r3 >= 1.5 ? "met" : "NOT met"), tcs / tcp }'
 "$CDP_BINDIR/dropdb" "$db"
