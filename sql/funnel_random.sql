@@ -184,6 +184,16 @@ SELECT cdp.funnel_counts(kind, 4) AS counts,
        cdp.funnel_counts(kind, 4) = (SELECT counts FROM serial_kind_counts) AS equals_serial
   FROM pev;
 
+-- a hash aggregate that spills to disk (work_mem far too small for 5000
+-- groups) gives the same answers too
+SET max_parallel_workers_per_gather = 0;
+SET work_mem = '64kB';
+SET enable_sort = off;
+EXPLAIN (COSTS OFF) SELECT * FROM funnel_query;
+CREATE TEMP TABLE spilled_result AS SELECT * FROM funnel_query;
+RESET enable_sort;
+RESET work_mem;
+
 RESET parallel_leader_participation;
 RESET max_parallel_workers_per_gather;
 RESET min_parallel_table_scan_size;
@@ -194,6 +204,7 @@ SELECT (SELECT count(*) FROM serial_result) AS entities,
        (SELECT count(*) FROM (SELECT * FROM serial_result EXCEPT SELECT * FROM parallel_result) d) AS only_serial,
        (SELECT count(*) FROM (SELECT * FROM parallel_result EXCEPT SELECT * FROM serial_result) d) AS only_parallel,
        (SELECT count(*) FROM parallel_sorted p JOIN serial_result s USING (entity) WHERE p.level <> s.level) AS sorted_mismatches,
+       (SELECT count(*) FROM (SELECT * FROM serial_result EXCEPT SELECT * FROM spilled_result) d) AS spilled_mismatches,
        (SELECT counts FROM serial_counts) AS counts;
 SELECT level, count(*) FROM serial_result GROUP BY level ORDER BY level;
 
