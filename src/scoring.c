@@ -661,7 +661,7 @@ NbCheck(const NbModel *m, Size size, int code)
 			NbBad(code, "A feature name lies outside the value.");
 		if (memchr(p + f[k].name_off, '=', f[k].name_len) ||
 			memchr(p + f[k].name_off, '\0', f[k].name_len) ||
-			pg_verify_mbstr(GetDatabaseEncoding(), p + f[k].name_off, f[k].name_len, true) != f[k].name_len)
+			!pg_verify_mbstr(GetDatabaseEncoding(), p + f[k].name_off, f[k].name_len, true))
 			NbBad(code, "A feature name is not valid text without \"=\".");
 		if (k > 0 && BytesCmp(p + f[k - 1].name_off, f[k - 1].name_len,
 							  p + f[k].name_off, f[k].name_len) >= 0)
@@ -693,7 +693,7 @@ NbCheck(const NbModel *m, Size size, int code)
 						NbBad(code, "A numeric bin is malformed.");
 			}
 			else if (s[0] != 'c' || memchr(s, '\0', t[j].len) ||
-					 pg_verify_mbstr(GetDatabaseEncoding(), s + 1, t[j].len - 1, true) != (int) t[j].len - 1)
+					 !pg_verify_mbstr(GetDatabaseEncoding(), s + 1, t[j].len - 1, true))
 				NbBad(code, "A category is not valid text.");
 			if (t[j].won < 0 || t[j].lost < 0 || (t[j].won == 0 && t[j].lost == 0))
 				NbBad(code, "Value counts are out of range.");
