@@ -136,63 +136,64 @@ LevelOrError(int dim, const char *name)
 
 /*
  * Everything a stored value must satisfy, checked by input, receive and the
- * constructor alike.  "what" names the function for the message.
+ * constructor alike, each raising its own SQLSTATE: 22P02 for text input,
+ * 22P03 for binary input, 22023 for constructor arguments.
  */
 static void
-BantValidate(const Bant *b)
+BantValidate(const Bant *b, int code)
 {
 	if (b->version != BANT_VERSION)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				(errcode(code),
 				 errmsg("unsupported cdp.bant format version %d", b->version),
 				 errdetail("This build reads version %d.", BANT_VERSION)));
 	for (int d = 0; d < BANT_DIMENSIONS; d++)
 		if (b->level[d] >= BANT_LEVELS)
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					(errcode(code),
 					 errmsg("invalid %s level %d in cdp.bant",
 							bant_dimension_names[d], b->level[d]),
 					 errhint("Accepted %s levels, worst first: %s.",
 							 bant_dimension_names[d], LevelList(d))));
 	if ((b->flags & ~BANT_KNOWN_FLAGS) != 0 || b->reserved != 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				(errcode(code),
 				 errmsg("invalid flags in cdp.bant"),
 				 errdetail("Reserved bits are set: flags %d, reserved %d.", b->flags, b->reserved)));
 	if (b->flags & BANT_HAS_AMOUNT)
 	{
 		if (isnan(b->amount) || isinf(b->amount) || b->amount < 0)
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					(errcode(code),
 					 errmsg("invalid budget amount %g in cdp.bant", b->amount),
 					 errhint("The budget amount is a finite number, zero or more.")));
 		if (b->level[0] == 0)
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					(errcode(code),
 					 errmsg("budget \"none\" cannot carry an amount in cdp.bant"),
 					 errhint("Drop the amount or give another budget level.")));
 	}
 	else if (b->amount != 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				(errcode(code),
 				 errmsg("invalid cdp.bant: amount set without its flag")));
 	if (b->flags & BANT_HAS_DATE)
 	{
 		if (DATE_NOT_FINITE(b->decision_date) ||
 			!IS_VALID_DATE(b->decision_date))
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					(errcode(code),
 					 errmsg("invalid decision date in cdp.bant"),
 					 errhint("The decision date is a finite date written YYYY-MM-DD.")));
 		if (b->level[3] == 0)
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					(errcode(code),
 					 errmsg("timeline \"none\" cannot carry a decision date in cdp.bant"),
 					 errhint("Drop the date or give another timeline level.")));
 	}
 	else if (b->decision_date != 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				(errcode(code),
 				 errmsg("invalid cdp.bant: decision date set without its flag")));
 }
 
@@ -377,7 +378,7 @@ BantParse(const char *str)
 		p++;
 	if (*p != '\0')
 		BadLiteral(str, psprintf("Junk after \")\": \"%.20s\".", p), NULL);
-	BantValidate(b);
+	BantValidate(b, ERRCODE_INVALID_TEXT_REPRESENTATION);
 	return b;
 }
 
@@ -439,7 +440,7 @@ cdp_bant_recv(PG_FUNCTION_ARGS)
 
 	b->version = pq_getmsgbyte(buf);
 	if (b->version != BANT_VERSION)
-		BantValidate(b);
+		BantValidate(b, ERRCODE_INVALID_BINARY_REPRESENTATION);
 	for (int d = 0; d < BANT_DIMENSIONS; d++)
 		b->level[d] = pq_getmsgbyte(buf);
 	b->flags = pq_getmsgbyte(buf);
@@ -451,7 +452,7 @@ cdp_bant_recv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid cdp.bant binary value: %d trailing bytes", buf->len - buf->cursor)));
-	BantValidate(b);
+	BantValidate(b, ERRCODE_INVALID_BINARY_REPRESENTATION);
 	PG_RETURN_POINTER(b);
 }
 
@@ -498,7 +499,7 @@ cdp_bant_make(PG_FUNCTION_ARGS)
 		b->decision_date = PG_GETARG_DATEADT(6);
 		b->flags |= BANT_HAS_DATE;
 	}
-	BantValidate(b);
+	BantValidate(b, ERRCODE_INVALID_PARAMETER_VALUE);
 	PG_RETURN_POINTER(b);
 }
 

@@ -132,14 +132,14 @@ BEGIN
     ), s AS (
         SELECT o.lead_id,
                @extschema@.bant_score(coalesce(o.bant, @extschema@.bant()), m.model) AS fit,
-               pg_catalog.greatest(coalesce(eng.e, 0), 0) AS e
+               GREATEST(coalesce(eng.e, 0), 0) AS e
           FROM open_lead o LEFT JOIN eng ON eng.lead_id OPERATOR(pg_catalog.=) o.lead_id
     )
     UPDATE @extschema@.lead l
        SET fit_score = s.fit,
            engagement_score = s.e,
            score = pg_catalog.floor(m.fit_share * s.fit
-                   + (1 - m.fit_share) * 100 * pg_catalog.least(s.e, m.engagement_saturation) / m.engagement_saturation
+                   + (1 - m.fit_share) * 100 * LEAST(s.e, m.engagement_saturation) / m.engagement_saturation
                    + 0.5)::integer,
            scored_at = as_of
       FROM s
