@@ -255,6 +255,7 @@ SELECT cdp.bant_qualified(NULL), cdp.bant_score(NULL);
 SELECT col_description('cdp.lead'::regclass, attnum) IS NOT NULL AS commented
   FROM pg_attribute WHERE attrelid = 'cdp.lead'::regclass AND attname = 'bant';
 
-DROP TABLE bt, bt2, bt3, allb, pairs;
+DROP TABLE bt, bt2, bt3, allb, pairs, lv;
+DROP FUNCTION try(text), recv(bytea);
 DROP EXTENSION cdp CASCADE;
 DROP EXTENSION pg_trgm;

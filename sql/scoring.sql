@@ -271,5 +271,6 @@ SELECT count(*) FROM cdp.win_model;
 SELECT cdp.win_probability(1, 'nope'), cdp.win_probability(-1);
 
 DROP TABLE ev, closed, deals, m, mt, mt2, mt3;
+DROP FUNCTION hist(bigint), recv(bytea);
 DROP EXTENSION cdp CASCADE;
 DROP EXTENSION pg_trgm;

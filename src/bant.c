@@ -647,37 +647,57 @@ bant_score_with(const Bant *b, const BantWeights *w)
 	return (int) floor(sum * 25.0 / w->total + 0.5 + 1e-9);
 }
 
+/* Models cached per call site: a query scoring under a few models at once */
+#define BANT_CACHED_MODELS 8
+
+typedef struct BantWeightCache
+{
+	int			n;
+	int			next;			/* slot to replace when full */
+	BantWeights model[BANT_CACHED_MODELS];
+} BantWeightCache;
+
 /*
- * cdp.bant_score(cdp.bant [, model text]).  The model's weights are read
- * once per call site and statement (fn_extra), so scoring a million rows
- * costs one catalog read.
+ * cdp.bant_score(cdp.bant [, model text]).  A model's weights are read once
+ * per call site and statement (fn_extra), so scoring a million rows costs
+ * one catalog read.
  */
 PG_FUNCTION_INFO_V1(cdp_bant_score);
 Datum
 cdp_bant_score(PG_FUNCTION_ARGS)
 {
-	Bant	   *b;
-	BantWeights *w = (BantWeights *) fcinfo->flinfo->fn_extra;
+	BantWeightCache *c = (BantWeightCache *) fcinfo->flinfo->fn_extra;
+	BantWeights *w = NULL;
 	const char *model = "default";
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
 	if (PG_NARGS() > 1)
-	{
-		if (PG_ARGISNULL(1))
-			PG_RETURN_NULL();
 		model = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	}
-	if (w == NULL || strcmp(w->model, model) != 0)
+	if (c == NULL)
 	{
-		if (w == NULL)
-			w = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(BantWeights));
-		else
-			pfree(w->model);
-		LoadWeights(model, w);
-		w->model = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, model);
-		fcinfo->flinfo->fn_extra = w;
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(BantWeightCache));
+		fcinfo->flinfo->fn_extra = c;
 	}
-	b = PG_GETARG_BANT_P(0);
-	PG_RETURN_INT32(bant_score_with(b, w));
+	for (int i = 0; i < c->n; i++)
+		if (strcmp(c->model[i].model, model) == 0)
+		{
+			w = &c->model[i];
+			break;
+		}
+	if (w == NULL)
+	{
+		BantWeights fresh;
+
+		LoadWeights(model, &fresh);
+		fresh.model = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, model);
+		if (c->n < BANT_CACHED_MODELS)
+			w = &c->model[c->n++];
+		else
+		{
+			w = &c->model[c->next];
+			pfree(w->model);
+			c->next = (c->next + 1) % BANT_CACHED_MODELS;
+		}
+		*w = fresh;
+	}
+	PG_RETURN_INT32(bant_score_with(PG_GETARG_BANT_P(0), w));
 }

@@ -21,6 +21,7 @@ CREATE TABLE @extschema@.scoring_model (
     fit_share real NOT NULL DEFAULT 0.6 CHECK (fit_share BETWEEN 0 AND 1),
     mql_threshold integer NOT NULL DEFAULT 40 CHECK (mql_threshold BETWEEN 0 AND 100),
     sql_threshold integer NOT NULL DEFAULT 70 CHECK (sql_threshold BETWEEN 0 AND 100),
+    builtin boolean NOT NULL DEFAULT false,
     CHECK (budget_weight + authority_weight + need_weight + timeline_weight + competition_weight > 0),
     CHECK (mql_threshold <= sql_threshold)
 );
@@ -38,12 +39,13 @@ COMMENT ON COLUMN @extschema@.scoring_model.engagement_saturation IS 'Decayed en
 COMMENT ON COLUMN @extschema@.scoring_model.fit_share IS 'Share of the fit (BANT) score in the combined lead score; the rest is engagement';
 COMMENT ON COLUMN @extschema@.scoring_model.mql_threshold IS 'Combined score at which score_leads moves a lead to mql';
 COMMENT ON COLUMN @extschema@.scoring_model.sql_threshold IS 'Combined score at which score_leads moves a lead with an owner to sql';
+COMMENT ON COLUMN @extschema@.scoring_model.builtin IS 'true for the "default" model shipped with cdp; pg_dump keeps only the others, so tune a copy rather than the built-in row';
 
-INSERT INTO @extschema@.scoring_model (model, description, engagement_weights) VALUES
-    ('default', 'Built-in model: BANT weights 30/25/25/15/5, 30-day half-life, MQL at 40, SQL at 70',
+INSERT INTO @extschema@.scoring_model (model, builtin, description, engagement_weights) VALUES
+    ('default', true, 'Built-in model: BANT weights 30/25/25/15/5, 30-day half-life, MQL at 40, SQL at 70',
      '{"demo": 30, "meeting": 25, "event": 20, "form_submit": 15, "webinar": 15, "call": 10, "download": 10, "site_visit": 5, "email_click": 5, "email_open": 2}');
 
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.scoring_model', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.scoring_model', 'WHERE NOT builtin');
 
 -- STABLE, not IMMUTABLE: reads the weights from cdp.scoring_model.
 CREATE FUNCTION @extschema@.bant_score(b @extschema@.bant, model text DEFAULT 'default') RETURNS integer
