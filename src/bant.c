@@ -586,6 +586,7 @@ cdp_bant_qualified(PG_FUNCTION_ARGS)
 typedef struct BantWeights
 {
 	char	   *model;
+	int			namelen;
 	float8		weight[BANT_DIMENSIONS];
 	float8		total;
 } BantWeights;
@@ -668,17 +669,23 @@ cdp_bant_score(PG_FUNCTION_ARGS)
 {
 	BantWeightCache *c = (BantWeightCache *) fcinfo->flinfo->fn_extra;
 	BantWeights *w = NULL;
-	const char *model = "default";
+	const char *name = "default";
+	int			namelen = 7;
 
 	if (PG_NARGS() > 1)
-		model = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	{
+		text	   *t = PG_GETARG_TEXT_PP(1);
+
+		name = VARDATA_ANY(t);
+		namelen = VARSIZE_ANY_EXHDR(t);
+	}
 	if (c == NULL)
 	{
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(BantWeightCache));
 		fcinfo->flinfo->fn_extra = c;
 	}
 	for (int i = 0; i < c->n; i++)
-		if (strcmp(c->model[i].model, model) == 0)
+		if (c->model[i].namelen == namelen && memcmp(c->model[i].model, name, namelen) == 0)
 		{
 			w = &c->model[i];
 			break;
@@ -686,9 +693,11 @@ cdp_bant_score(PG_FUNCTION_ARGS)
 	if (w == NULL)
 	{
 		BantWeights fresh;
+		char	   *model = pnstrdup(name, namelen);
 
 		LoadWeights(model, &fresh);
 		fresh.model = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, model);
+		fresh.namelen = namelen;
 		if (c->n < BANT_CACHED_MODELS)
 			w = &c->model[c->n++];
 		else

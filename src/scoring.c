@@ -1041,14 +1041,16 @@ cdp_nb_final(PG_FUNCTION_ARGS)
  */
 
 /*
- * The model argument, detoasted once per call site while the same stored
- * value keeps coming (a model read from cdp.win_model by a join arrives as
- * the same toast pointer on every row).
+ * The model argument, detoasted once per call site while the same value
+ * keeps coming: a model joined from cdp.win_model arrives on every row as
+ * the same toast pointer, or the same compressed bytes, and decompressing
+ * it per row would cost more than the prediction.  The raw (still toasted)
+ * bytes are kept and compared; an uncompressed inline value needs no work.
  */
 typedef struct NbCache
 {
-	struct varatt_external ptr;
-	NbModel    *model;
+	struct varlena *raw;		/* copy of the toasted datum */
+	NbModel    *model;			/* its detoasted form */
 } NbCache;
 
 static NbModel *
@@ -1056,29 +1058,31 @@ NbArgModel(FunctionCallInfo fcinfo, int argno)
 {
 	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
 	NbCache    *c = (NbCache *) fcinfo->flinfo->fn_extra;
+	Size		rawsize;
+	MemoryContext old;
 
-	if (VARATT_IS_EXTERNAL_ONDISK(raw))
-	{
-		struct varatt_external ptr;
-
-		VARATT_EXTERNAL_GET_POINTER(ptr, raw);
-		if (c && c->model && memcmp(&c->ptr, &ptr, sizeof(ptr)) == 0)
-			return c->model;
-		if (c == NULL)
-			c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(NbCache));
-		else if (c->model)
-			pfree(c->model);
-		{
-			MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-
-			c->model = (NbModel *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(argno));
-			MemoryContextSwitchTo(old);
-		}
-		c->ptr = ptr;
-		fcinfo->flinfo->fn_extra = c;
+	if (!VARATT_IS_EXTENDED(raw))
+		return (NbModel *) raw;
+	rawsize = VARSIZE_ANY(raw);
+	if (c && c->raw && VARSIZE_ANY(c->raw) == rawsize && memcmp(c->raw, raw, rawsize) == 0)
 		return c->model;
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(NbCache));
+		fcinfo->flinfo->fn_extra = c;
 	}
-	return (NbModel *) PG_DETOAST_DATUM(PG_GETARG_DATUM(argno));
+	if (c->raw)
+	{
+		pfree(c->raw);
+		pfree(c->model);
+		c->raw = NULL;
+	}
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	c->model = (NbModel *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(argno));
+	c->raw = palloc(rawsize);
+	memcpy(c->raw, raw, rawsize);
+	MemoryContextSwitchTo(old);
+	return c->model;
 }
 
 /* Feature by name in a flat model, or -1 */
