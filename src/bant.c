@@ -38,6 +38,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -369,7 +370,8 @@ BantParse(const char *str)
 				p++;
 				break;
 			}
-			BadLiteral(str, psprintf("Unexpected \"%.20s\" after part \"%s\".",
+			BadLiteral(str, psprintf("Unexpected \"%.*s\" after part \"%s\".",
+									 *p ? pg_mbcliplen(p, strlen(p), 20) : 12,
 									 *p ? p : "end of input", bant_dimension_names[dim]),
 					   "Separate parts with commas and close with \")\".");
 		}
@@ -377,7 +379,7 @@ BantParse(const char *str)
 	while (isspace((unsigned char) *p))
 		p++;
 	if (*p != '\0')
-		BadLiteral(str, psprintf("Junk after \")\": \"%.20s\".", p), NULL);
+		BadLiteral(str, psprintf("Junk after \")\": \"%.*s\".", pg_mbcliplen(p, strlen(p), 20), p), NULL);
 	BantValidate(b, ERRCODE_INVALID_TEXT_REPRESENTATION);
 	return b;
 }
@@ -438,12 +440,25 @@ cdp_bant_recv(PG_FUNCTION_ARGS)
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	Bant	   *b = BantNew();
 
+	if (buf->len - buf->cursor < 7)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid cdp.bant binary value: %d bytes, at least 7 expected", buf->len - buf->cursor)));
 	b->version = pq_getmsgbyte(buf);
 	if (b->version != BANT_VERSION)
 		BantValidate(b, ERRCODE_INVALID_BINARY_REPRESENTATION);
 	for (int d = 0; d < BANT_DIMENSIONS; d++)
 		b->level[d] = pq_getmsgbyte(buf);
 	b->flags = pq_getmsgbyte(buf);
+	if (buf->len - buf->cursor != ((b->flags & BANT_HAS_AMOUNT) ? 8 : 0) + ((b->flags & BANT_HAS_DATE) ? 4 : 0) &&
+		(b->flags & ~BANT_KNOWN_FLAGS) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid cdp.bant binary value: %d bytes after the flags, %d expected",
+						buf->len - buf->cursor,
+						((b->flags & BANT_HAS_AMOUNT) ? 8 : 0) + ((b->flags & BANT_HAS_DATE) ? 4 : 0))));
+	if ((b->flags & ~BANT_KNOWN_FLAGS) != 0)
+		BantValidate(b, ERRCODE_INVALID_BINARY_REPRESENTATION);
 	if (b->flags & BANT_HAS_AMOUNT)
 		b->amount = pq_getmsgfloat8(buf) + 0.0;
 	if (b->flags & BANT_HAS_DATE)

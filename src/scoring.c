@@ -418,7 +418,7 @@ NbElement(const char *el, int ellen, int position, const char **name, int *namel
 		if (*namelen == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("feature \"%.*s\" has an empty name", Min(ellen, 64), el),
+					 errmsg("feature \"%.*s\" has an empty name", pg_mbcliplen(el, ellen, 64), el),
 					 errhint("Write features as name=value, or as bare values named by position.")));
 		v = eq + 1;
 		vlen = ellen - *namelen - 1;
