@@ -97,6 +97,9 @@ SELECT cdp.bant(budget => 'allocated', budget_amount => -1);
 -- infinite amount and date
 SELECT cdp.bant(budget => 'allocated', budget_amount => 'infinity');
 SELECT cdp.bant(timeline => 'within_year', decision_date => 'infinity');
+-- a date the text form could not write (five-digit year): refused, so the
+-- text form always round-trips
+SELECT cdp.bant(timeline => 'within_year', decision_date => '10000-01-01');
 
 -- Accessors ----------------------------------------------------------------------
 

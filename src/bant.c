@@ -180,12 +180,13 @@ BantValidate(const Bant *b, int code)
 				 errmsg("invalid cdp.bant: amount set without its flag")));
 	if (b->flags & BANT_HAS_DATE)
 	{
-		if (DATE_NOT_FINITE(b->decision_date) ||
-			!IS_VALID_DATE(b->decision_date))
+		/* years 1 to 9999, the ones the text form can write */
+		if (b->decision_date < date2j(1, 1, 1) - POSTGRES_EPOCH_JDATE ||
+			b->decision_date > date2j(9999, 12, 31) - POSTGRES_EPOCH_JDATE)
 			ereport(ERROR,
 					(errcode(code),
 					 errmsg("invalid decision date in cdp.bant"),
-					 errhint("The decision date is a finite date written YYYY-MM-DD.")));
+					 errhint("The decision date lies between 0001-01-01 and 9999-12-31.")));
 		if (b->level[3] == 0)
 			ereport(ERROR,
 					(errcode(code),
