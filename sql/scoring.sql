@@ -180,6 +180,8 @@ SELECT cdp.nb_train(f, won) IS NULL AS no_model FROM deals WHERE false;
 SELECT cdp.nb_predict(NULL, ARRAY['a']), cdp.nb_predict(nb, NULL) FROM m;
 -- bad feature arrays: 22023 (feature twice, empty name), 2202E (2-D array)
 SELECT cdp.nb_train(ARRAY['a=1', 'a=2'], true);
+-- also far apart in a long row
+SELECT cdp.nb_train(array_append((SELECT array_agg('f' || i || '=1') FROM generate_series(1, 100) i), 'f90=2'), true);
 SELECT cdp.nb_train(ARRAY['=1'], true);
 SELECT cdp.nb_train(ARRAY[['a=1'], ['b=2']], true);
 SELECT cdp.nb_predict(nb, ARRAY[['a=1'], ['b=2']]) FROM m;

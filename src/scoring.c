@@ -325,6 +325,8 @@ typedef struct NbState
 	int		   *name_lens;
 	int64	   *fwon;			/* rows having the feature, per class */
 	int64	   *flost;
+	int64	   *seen_in_row;	/* row number that last had the feature */
+	int64		rows;			/* rows seen by this state's transition */
 	nbtab_hash *tab;
 } NbState;
 
@@ -350,6 +352,7 @@ NbStateNew(MemoryContext cxt)
 	st->name_lens = MemoryContextAllocZero(cxt, sizeof(int) * NB_MAX_FEATURES);
 	st->fwon = MemoryContextAllocZero(cxt, sizeof(int64) * NB_MAX_FEATURES);
 	st->flost = MemoryContextAllocZero(cxt, sizeof(int64) * NB_MAX_FEATURES);
+	st->seen_in_row = MemoryContextAllocZero(cxt, sizeof(int64) * NB_MAX_FEATURES);
 	st->tab = nbtab_create(cxt, 256, NULL);
 	return st;
 }
@@ -888,8 +891,6 @@ cdp_nb_train_trans(PG_FUNCTION_ARGS)
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
-	int			seen[64];
-	int			nseen = 0;
 
 	if (PG_ARGISNULL(2))
 		PG_RETURN_POINTER(st);
@@ -907,6 +908,7 @@ cdp_nb_train_trans(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("features must be a one-dimensional array")));
+	st->rows++;
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	for (int i = 0; i < n; i++)
 	{
@@ -927,13 +929,11 @@ cdp_nb_train_trans(PG_FUNCTION_ARGS)
 				  &value, &valuelen, tok, &toklen);
 		idx = NbFeatureIndex(st, name, namelen, i);
 		/* one value per feature and row */
-		for (int j = 0; j < nseen; j++)
-			if (seen[j] == idx)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("feature \"%.*s\" appears twice in one row", namelen, name)));
-		if (nseen < (int) lengthof(seen))
-			seen[nseen++] = idx;
+		if (st->seen_in_row[idx] == st->rows)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("feature \"%.*s\" appears twice in one row", namelen, name)));
+		st->seen_in_row[idx] = st->rows;
 		if (won)
 			st->fwon[idx]++;
 		else
