@@ -463,8 +463,13 @@ NbElement(const char *el, int ellen, int position, const char **name, int *namel
 		if (*end == '\0' && errno == 0 && !isinf(x) && !isnan(x))
 		{
 			int			k = (int) floor(2.0 * log2(1.0 + fabs(x)));
+			int			pre = 1;
 
-			*toklen = snprintf(tok, 16, "n%s%d", x < 0 ? "-" : "", k);
+			/* "n<k>", or "n-<k>" for negative numbers */
+			tok[0] = 'n';
+			if (x < 0)
+				tok[pre++] = '-';
+			*toklen = pre + pg_ltoa(k, tok + pre);
 			return;
 		}
 	}
