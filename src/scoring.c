@@ -1147,7 +1147,7 @@ NbPrior(const NbModel *m)
 
 /*
  * Contribution of one element (ln P(v|won) - ln P(v|lost), smoothed); 0 for
- * a feature the model does not know.  name_out gets the feature name.
+ * a feature the model does not know.  label, when given, gets name=value.
  */
 static float8
 NbContribution(const NbModel *m, text *el, int position, StringInfo label)
@@ -1176,7 +1176,8 @@ NbContribution(const NbModel *m, text *el, int position, StringInfo label)
 	t = NbFindToken(m, f, tok, toklen);
 	vw = (t ? t->won : 0) + 1.0;
 	vl = (t ? t->lost : 0) + 1.0;
-	return log(vw / (f->won + f->ntokens + 1.0)) - log(vl / (f->lost + f->ntokens + 1.0));
+	/* ln P(v|won) - ln P(v|lost), with one logarithm */
+	return log((vw * (f->lost + f->ntokens + 1.0)) / (vl * (f->won + f->ntokens + 1.0)));
 }
 
 static void
