@@ -43,6 +43,13 @@ t2=$(date +%s)
 echo "# ran them in $((t2 - t1)) s"
 
 if [ "$rc" -eq 0 ]; then ok "psql ran every case (exit status 0)"; else notok "psql stopped with status $rc: $(tail -3 "$dir/errors.log")"; fi
+# the statement the server died on, and time for it to come back
+line=$(sed -n 's/^psql:[^:]*:\([0-9]*\): server closed the connection unexpectedly.*/\1/p' "$dir/errors.log" | head -1)
+if [ -n "$line" ]; then
+	echo "# the server died on line $line of the cases:"
+	awk -v l="$line" 'NR >= l - 2 && NR <= l' "$dir/cases.sql" | cut -c1-400 | sed 's/^/#   /'
+	for _ in $(seq 1 60); do "$CDP_BINDIR/pg_isready" -q && break; sleep 1; done
+fi
 now=$(q "SELECT pg_postmaster_start_time()" 2>&1 || echo down)
 if [ "$now" = "$started" ]; then ok "server never restarted"; else notok "server restarted or is down ($started -> $now)"; fi
 if grep -q "server closed the connection\|terminating connection\|connection to server was lost" "$dir/errors.log"; then
