@@ -210,6 +210,11 @@ BEGIN
     -- goes through its output function.  Built-ins in the statement are
     -- qualified, so that test/suites/security.sh can run the same cases
     -- with shadowing objects first in the search_path.
+    -- A VOLATILE function's result may depend on the clock or a sequence:
+    -- it goes through its output function but only the count is shown.
+    IF e.volatile THEN
+        RETURN format('SELECT pg_catalog.count(x::text) FROM %s(%s) AS x;', fname, array_to_string(args, ', '));
+    END IF;
     RETURN format('SELECT pg_catalog.count(*), pg_catalog.md5(pg_catalog.string_agg(x::text, ''|'')) FROM %s(%s) AS x;',
                   fname, array_to_string(args, ', '));
 END

@@ -11,7 +11,7 @@
 set -eu
 clean=cdp_sec_clean
 planted=cdp_sec_planted
-cases=${CDP_SECURITY_CASES:-4000}
+cases=${CDP_SECURITY_CASES:-8000}
 dir=$(mktemp -d)
 chmod 755 "$dir"
 ok() { echo "ok - $1"; }
@@ -134,7 +134,7 @@ calls=$(q "$planted" "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM
 if cmp -s "$dir/clean.out" "$dir/planted.out"; then
 	ok "results identical with and without the planted objects ($(wc -l <"$dir/clean.out") result lines)"
 else
-	notok "results differ: $(diff "$dir/clean.out" "$dir/planted.out" | head -5)"
+	notok "results differ: $(diff "$dir/clean.out" "$dir/planted.out" | head -8 | cut -c1-300)"
 fi
 sed 's/^psql:[^:]*:\([0-9]*\):/\1:/' "$dir/clean.err" >"$dir/clean.e"
 sed 's/^psql:[^:]*:\([0-9]*\):/\1:/' "$dir/planted.err" >"$dir/planted.e"
@@ -188,6 +188,10 @@ else
 	echo "# the outreach queue finished before the cancel request: $(head -c 200 "$dir/cancel.out")"
 fi
 
+if [ "${CDP_KEEP:-0}" = 1 ]; then
+	echo "# kept $dir and databases $clean, $planted"
+	exit 0
+fi
 rm -rf "$dir"
 "$CDP_BINDIR/dropdb" "$clean"
 "$CDP_BINDIR/dropdb" "$planted"
