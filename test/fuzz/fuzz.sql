@@ -68,6 +68,7 @@ DECLARE
     elem regtype;
     n int;
     parts text[] := '{}';
+    stored text;
 BEGIN
     IF r < 0.06 THEN
         RETURN 'NULL::' || typ::text;
@@ -136,8 +137,22 @@ BEGIN
         RETURN 'ARRAY[' || array_to_string(parts, ',') || ']::' || typ::text;
     END IF;
 
-    -- anything else (cdp's own types, enums, domains): through its input
-    -- function, from text that is random or plausible
+    -- anything else (cdp's own types, enums, domains): half the time a
+    -- value stored in a cdp column of that type, so that the functions get
+    -- past their input checks; otherwise through the type's input function,
+    -- from text that is random or plausible
+    IF r < 0.5 THEN
+        SELECT format('(SELECT x.%I FROM %s x WHERE x.%I IS NOT NULL OFFSET %s LIMIT 1)',
+                      a.attname, a.attrelid::regclass, a.attname, floor(random() * 20)::int)
+          INTO stored
+          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+         WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind = 'r' AND a.atttypid = typ
+           AND a.attnum > 0 AND NOT a.attisdropped
+         ORDER BY random() LIMIT 1;
+        IF stored IS NOT NULL THEN
+            RETURN stored;
+        END IF;
+    END IF;
     RETURN fuzz.lit(CASE WHEN r < 0.5 THEN fuzz.plausible_text() ELSE fuzz.rand_string(60) END) || '::' || typ::text;
 END
 $$;

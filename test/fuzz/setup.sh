@@ -1,11 +1,15 @@
 # setup.sh: sourced by test/suites/fuzz.sh and test/suites/security.sh.
-# fuzz_setup DB: a fresh database with the demo data, consent decisions, a
-# tracked table of the user's and the case generator (schema fuzz).
+# fuzz_setup DB: a fresh database with the whole demo (every module's
+# demo/NN_*.sql, so values of every cdp type are stored somewhere), consent
+# decisions, a tracked table of the user's and the case generator (schema
+# fuzz).
 fuzz_setup()
 {
 	"$CDP_BINDIR/dropdb" --if-exists "$1"
 	"$CDP_BINDIR/createdb" "$1"
-	psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f "$CDP_TOP/demo/10_data.sql" >/dev/null
+	for f in "$CDP_TOP"/demo/*.sql; do
+		psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f "$f" >/dev/null
+	done
 	psql -X -q -v ON_ERROR_STOP=1 -d "$1" <<'SQL' >/dev/null
 CREATE TABLE public.fuzz_target (id text PRIMARY KEY, stage text, owner name, amount numeric);
 SELECT cdp.track_lifecycle('public.fuzz_target');
