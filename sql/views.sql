@@ -229,11 +229,11 @@ INSERT INTO cdp.lifecycle_model (model) VALUES ('tender');
 INSERT INTO cdp.lifecycle_stage (model, stage, position, label_en, guard) VALUES
     ('tender', 'announced', 1, 'Announced', NULL),
     ('tender', 'bid', 2, 'Bid', 'cdp.sheet_complete(regclass,text,text)'::regprocedure);
-CREATE TABLE tender (id int PRIMARY KEY, phase text NOT NULL DEFAULT 'announced');
-SELECT cdp.track_lifecycle('tender', 'phase', 'tender');
-INSERT INTO tender VALUES (1);
+CREATE TABLE views_tender (id int PRIMARY KEY, phase text NOT NULL DEFAULT 'announced');
+SELECT cdp.track_lifecycle('views_tender', 'phase', 'tender');
+INSERT INTO views_tender VALUES (1);
 -- invalid: sheet_complete only knows cdp.account, cdp.lead and cdp.opportunity
-UPDATE tender SET phase = 'bid';
+UPDATE views_tender SET phase = 'bid';
 -- called directly, NULL arguments give NULL (which a guard treats as refusal)
 SELECT cdp.sheet_complete(NULL, '1', 'sql') IS NULL AS null_in_null_out;
 -- opportunities map to their account
@@ -317,7 +317,7 @@ SELECT c.relname AS view_with_subplan
 -- the guard's single-account lookup reaches the account by its key, not a scan
 EXPLAIN (COSTS OFF) SELECT is_complete FROM cdp.sheet_completeness WHERE account_id = 1;
 
-DROP TABLE tender;
+DROP TABLE views_tender;
 DROP EXTENSION cdp CASCADE;
 DROP EXTENSION pg_trgm;
 DROP ROLE rep_a;
