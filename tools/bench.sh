@@ -11,21 +11,9 @@ CDP_TOP=$(cd "$(dirname "$0")/.." && pwd)
 export CDP_TOP
 . "$CDP_TOP/tools/lib.sh"
 
-"$CDP_TOP/tools/deps.sh"
-
-work=$(cdp_mktemp bench)
-cleanup()
-{
-	cdp_cluster_stop "$work"
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-cdp_build_tree "$work/install"
-cdp_cluster_start "$work" -c max_connections=60 -c shared_buffers=1GB \
+cdp_throwaway bench -c max_connections=60 -c shared_buffers=1GB \
 	-c work_mem=64MB -c maintenance_work_mem=512MB -c max_wal_size=4GB \
 	-c max_worker_processes=16 -c max_parallel_workers=8
-echo "== cluster on socket $PGHOST port $PGPORT"
 
 status=0
 for bench in "$CDP_TOP"/test/bench/*.sh; do

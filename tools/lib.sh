@@ -103,3 +103,30 @@ cdp_cluster_stop()
 		cdp_as_owner "$CDP_BINDIR/pg_ctl" -D "$1/data" -m fast -w stop >/dev/null 2>&1 || true
 	fi
 }
+
+# cdp_throwaway NAME [postgres options...]
+# The common set-up of the make targets: install missing packages, build cdp
+# into a private tree under a new temporary directory $work, start a cluster
+# there, and stop and remove it all on exit (CDP_KEEP=1 keeps the directory).
+cdp_throwaway()
+{
+	name=$1
+	shift
+	"$CDP_TOP/tools/deps.sh"
+	work=$(cdp_mktemp "$name")
+	trap cdp_throwaway_cleanup EXIT INT TERM
+	echo "== building cdp into $work/install"
+	cdp_build_tree "$work/install"
+	cdp_cluster_start "$work" "$@"
+	echo "== cluster on socket $PGHOST port $PGPORT"
+}
+
+cdp_throwaway_cleanup()
+{
+	cdp_cluster_stop "$work"
+	if [ "${CDP_KEEP:-0}" = 1 ]; then
+		echo "kept $work"
+	else
+		rm -rf "$work"
+	fi
+}

@@ -18,25 +18,8 @@ CDP_TOP=$(cd "$(dirname "$0")/.." && pwd)
 export CDP_TOP
 . "$CDP_TOP/tools/lib.sh"
 
-"$CDP_TOP/tools/deps.sh"
-
-work=$(cdp_mktemp test)
-cleanup()
-{
-	cdp_cluster_stop "$work"
-	if [ "${CDP_KEEP:-0}" = 1 ]; then
-		echo "kept $work"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT INT TERM
-
-echo "== building cdp into $work/install"
-cdp_build_tree "$work/install"
-cdp_cluster_start "$work" -c fsync=off -c max_connections=60 \
+cdp_throwaway test -c fsync=off -c max_connections=60 \
 	-c shared_buffers=256MB -c max_worker_processes=16 -c max_parallel_workers=8
-echo "== cluster on socket $PGHOST port $PGPORT"
 
 passed=0
 failed=0
