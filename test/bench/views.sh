@@ -47,46 +47,46 @@ SELECT 'company ' || i || ' 有限公司', 'c' || (i / 3) || '.com.cn',
        CASE WHEN i % 3 = 0 THEN NULL ELSE ((i * 104729) % 500) * 1000000 END,
        CASE WHEN i % 4 = 0 THEN NULL ELSE 'rep_' || (i % 50) END,
        (ARRAY['prospect', 'lead', 'mql', 'sql', 'opportunity', 'customer', 'advocate', 'disqualified', 'churned'])[1 + (i * 31) % 9],
-       now() - make_interval(days => (i * 13) % 730)
-  FROM generate_series(1, :n) i;
+       now() - make_interval(days => ((i * 13) % 730)::int)
+  FROM generate_series(1::bigint, :n) i;
 
 INSERT INTO cdp.contact (account_id, name, decision_role, verified, created_at)
 SELECT 1 + (i * 7) % :n, 'contact ' || i,
        (ARRAY['decision_maker', 'approver', 'finance', 'procurement', 'it', 'user', NULL])[1 + i % 7],
-       i % 3 = 0, now() - make_interval(days => (i * 17) % 730)
-  FROM generate_series(1, :n) i;
+       i % 3 = 0, now() - make_interval(days => ((i * 17) % 730)::int)
+  FROM generate_series(1::bigint, :n) i;
 
 INSERT INTO cdp.consent (contact_id, channel, granted, recorded_at)
 SELECT 1 + (i * 3) % :n, (ARRAY['email', 'phone', 'wechat'])[1 + i % 3], i % 5 <> 0,
-       now() - make_interval(days => i % 700)
-  FROM generate_series(1, :n / 2) i;
+       now() - make_interval(days => (i % 700)::int)
+  FROM generate_series(1::bigint, :n / 2) i;
 
 INSERT INTO cdp.lead (company_name, account_id, campaign_id, channel, owner, stage, created_at)
 SELECT 'lead ' || i, CASE WHEN i % 4 <> 0 THEN 1 + (i * 11) % :n END, 1 + i % 40,
        (ARRAY['search_ads', 'wechat', 'event'])[1 + i % 3], 'rep_' || (i % 50),
-       (ARRAY['lead', 'mql', 'sql', 'disqualified'])[1 + i % 4], now() - make_interval(days => i % 730)
-  FROM generate_series(1, :n / 3) i;
+       (ARRAY['lead', 'mql', 'sql', 'disqualified'])[1 + i % 4], now() - make_interval(days => (i % 730)::int)
+  FROM generate_series(1::bigint, :n / 3) i;
 
 INSERT INTO cdp.opportunity (account_id, amount, stage, owner, campaign_id, referred_by, lead_id, closed_at, created_at)
 SELECT 1 + (i * 13) % :n, 10000 * (1 + i % 100),
        (ARRAY['discovery', 'qualification', 'proposal', 'negotiation', 'won', 'lost'])[1 + i % 6],
        'rep_' || (i % 50), CASE WHEN i % 2 = 0 THEN 1 + i % 40 END, CASE WHEN i % 10 = 0 THEN 1 + i END, NULL,
-       CASE WHEN i % 6 >= 4 THEN now() - make_interval(days => i % 700) END,
-       now() - make_interval(days => 30 + i % 700)
-  FROM generate_series(1, :n / 10) i;
+       CASE WHEN i % 6 >= 4 THEN now() - make_interval(days => (i % 700)::int) END,
+       now() - make_interval(days => (30 + i % 700)::int)
+  FROM generate_series(1::bigint, :n / 10) i;
 
 INSERT INTO cdp."order" (account_id, ordered_at, amount, cost)
-SELECT 1 + (i * 17) % (:n / 5), now() - make_interval(days => i % 730), 1000 * (1 + i % 500), 700 * (1 + i % 500)
-  FROM generate_series(1, :n / 5) i;
+SELECT 1 + (i * 17) % (:n / 5), now() - make_interval(days => (i % 730)::int), 1000 * (1 + i % 500), 700 * (1 + i % 500)
+  FROM generate_series(1::bigint, :n / 5) i;
 INSERT INTO cdp.competitor_order (account_id, competitor, ordered_at, amount)
 SELECT 1 + (i * 19) % :n, (ARRAY['ABB', '西门子', '汇川'])[1 + i % 3], current_date - i % 730, 5000 * (1 + i % 100)
-  FROM generate_series(1, :n / 10) i;
+  FROM generate_series(1::bigint, :n / 10) i;
 INSERT INTO cdp.account_profile (account_id, scale, pain_points, service_fit, key_people, profit_level, equipment_budget)
 SELECT i, i || ' 人', CASE WHEN i % 2 = 0 THEN '交期' END, CASE WHEN i % 3 = 0 THEN '匹配' END,
        CASE WHEN i % 5 = 0 THEN '总经理' END, (ARRAY['low', 'medium', 'high'])[1 + i % 3], 100000
-  FROM generate_series(1, :n, 3) i;
+  FROM generate_series(1::bigint, :n, 3) i;
 INSERT INTO cdp.relationship (from_contact, to_contact, kind)
-SELECT i, i + 1, 'knows' FROM generate_series(1, :n / 10) i;
+SELECT i, i + 1, 'knows' FROM generate_series(1::bigint, :n / 10) i;
 INSERT INTO cdp.city_market (city, similar_customers, transaction_volume, maturity)
 SELECT c, 1000, 1e9, 'growing' FROM unnest(ARRAY['广州', '深圳', '上海', '北京', '杭州', '成都', '武汉', '西安']) c;
 
@@ -99,7 +99,7 @@ SELECT CASE WHEN i % 3 <> 0 THEN 1 + i % :n END, CASE WHEN i % 3 <> 1 THEN 1 + (
        (ARRAY['connected', 'no_answer', 'replied', NULL])[1 + i % 4],
        CASE WHEN i % 4 = 0 THEN 1 + i % 50 END,
        now() - make_interval(secs => (i * 6007) % (730 * 86400))
-  FROM generate_series(1, :n * 10) i;
+  FROM generate_series(1::bigint, :n * 10) i;
 
 -- stage history: two closed stays and the open one per account, one open
 -- stay per lead and per opportunity
