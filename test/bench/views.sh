@@ -79,7 +79,7 @@ INSERT INTO cdp."order" (account_id, ordered_at, amount, cost)
 SELECT 1 + (i * 17) % (:n / 5), now() - make_interval(days => (i % 730)::int), 1000 * (1 + i % 500), 700 * (1 + i % 500)
   FROM generate_series(1::bigint, :n / 5) i;
 INSERT INTO cdp.competitor_order (account_id, competitor, ordered_at, amount)
-SELECT 1 + (i * 19) % :n, (ARRAY['ABB', '西门子', '汇川'])[1 + i % 3], current_date - i % 730, 5000 * (1 + i % 100)
+SELECT 1 + (i * 19) % :n, (ARRAY['ABB', '西门子', '汇川'])[1 + i % 3], current_date - (i % 730)::int, 5000 * (1 + i % 100)
   FROM generate_series(1::bigint, :n / 10) i;
 INSERT INTO cdp.account_profile (account_id, scale, pain_points, service_fit, key_people, profit_level, equipment_budget)
 SELECT i, i || ' 人', CASE WHEN i % 2 = 0 THEN '交期' END, CASE WHEN i % 3 = 0 THEN '匹配' END,
