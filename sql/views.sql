@@ -262,6 +262,32 @@ SELECT campaign_name, channel, cost_cny, leads, touches, opportunities, deals_wo
        cost_per_lead_cny, roi
   FROM cdp.metrics_return_campaign;
 
+-- the snapshots hold exactly what the views show, as of the refresh
+BEGIN;
+SELECT cdp.refresh_bi_snapshots() = now() AS refreshed_now;
+SELECT v, (SELECT count(*) FROM cdp.metrics_recognize_snapshot) AS snapshot_rows,
+       (SELECT count(*) FROM (SELECT * FROM cdp.metrics_recognize_snapshot EXCEPT
+                              SELECT *, now() FROM cdp.metrics_recognize) d) AS differing
+  FROM (VALUES ('recognize')) t(v)
+UNION ALL
+SELECT 'reach', (SELECT count(*) FROM cdp.metrics_reach_snapshot),
+       (SELECT count(*) FROM (SELECT * FROM cdp.metrics_reach_snapshot EXCEPT SELECT *, now() FROM cdp.metrics_reach) d)
+UNION ALL
+SELECT 'relationship', (SELECT count(*) FROM cdp.metrics_relationship_snapshot),
+       (SELECT count(*) FROM (SELECT * FROM cdp.metrics_relationship_snapshot EXCEPT SELECT *, now() FROM cdp.metrics_relationship) d)
+UNION ALL
+SELECT 'return', (SELECT count(*) FROM cdp.metrics_return_snapshot),
+       (SELECT count(*) FROM (SELECT * FROM cdp.metrics_return_snapshot EXCEPT SELECT *, now() FROM cdp.metrics_return) d);
+COMMIT;
+-- invalid: refreshing is not for everyone (EXECUTE is revoked from PUBLIC)
+CREATE ROLE views_nobody;
+GRANT USAGE ON SCHEMA cdp TO views_nobody;
+SET ROLE views_nobody;
+SELECT cdp.refresh_bi_snapshots();
+RESET ROLE;
+REVOKE USAGE ON SCHEMA cdp FROM views_nobody;
+DROP ROLE views_nobody;
+
 ------------------------------------------------------------------------------
 -- pools
 ------------------------------------------------------------------------------
@@ -279,22 +305,22 @@ SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
   FROM pg_class c
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
   JOIN pg_type t ON t.oid = a.atttypid
- WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind = 'v'
+ WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind IN ('v', 'm')
    AND c.relname ~ '^(sheet|metrics|pool)_'
    AND (t.typcategory IN ('A', 'C', 'R', 'U') OR t.typname IN ('json', 'jsonb', 'regclass', 'name'))
  ORDER BY 1, 2;
--- snake_case names only, and the twelve views are all there
-SELECT count(*) AS bi_views FROM pg_class c
- WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind = 'v' AND c.relname ~ '^(sheet|metrics|pool)_';
+-- snake_case names only, and the twelve views and four snapshots are all there
+SELECT count(*) FILTER (WHERE c.relkind = 'v') AS bi_views, count(*) FILTER (WHERE c.relkind = 'm') AS snapshots FROM pg_class c
+ WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind IN ('v', 'm') AND c.relname ~ '^(sheet|metrics|pool)_';
 SELECT c.relname, a.attname
   FROM pg_class c
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
- WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind = 'v'
+ WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind IN ('v', 'm')
    AND (c.relname !~ '^[a-z][a-z0-9_]*$' OR a.attname !~ '^[a-z][a-z0-9_]*$');
 -- every view of this module says its Chinese business term in its comment
 SELECT c.relname
   FROM pg_class c
- WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind = 'v'
+ WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind IN ('v', 'm')
    AND (c.relname ~ '^(sheet|metrics|pool)_')
    AND obj_description(c.oid, 'pg_class') !~ '[一-龥]';
 -- no view plan runs a subquery per row (SubPlan) over a table

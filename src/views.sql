@@ -1088,3 +1088,67 @@ COMMENT ON COLUMN @extschema@.pool_summary.avg_days_in_stage IS 'Average days si
 COMMENT ON COLUMN @extschema@.pool_summary.max_days_in_stage IS 'Longest time in the current stage, days (最长停留天数)';
 COMMENT ON COLUMN @extschema@.pool_summary.over_30_days IS 'Entities in their stage for more than 30 days (停留超30天)';
 COMMENT ON COLUMN @extschema@.pool_summary.over_90_days IS 'Entities in their stage for more than 90 days (停留超90天)';
+
+-- Snapshots ------------------------------------------------------------------------
+--
+-- The 4R views are exact and always current, but they aggregate the whole
+-- touchpoint table: on 10M touchpoints that takes several seconds, too slow
+-- for a dashboard.  Each has a materialized snapshot with the same columns
+-- plus refreshed_at, keyed by its month/segment(/channel) so that
+-- cdp.refresh_bi_snapshots() refreshes it CONCURRENTLY (readers are never
+-- blocked).  Dashboards read the snapshots; refresh them on a schedule
+-- (pg_cron, or cron running psql).  They are created populated, so a BI tool
+-- can read them before the first refresh.
+
+CREATE MATERIALIZED VIEW @extschema@.metrics_recognize_snapshot AS
+SELECT v.*, pg_catalog.now() AS refreshed_at FROM @extschema@.metrics_recognize v;
+CREATE UNIQUE INDEX metrics_recognize_snapshot_key ON @extschema@.metrics_recognize_snapshot (month, segment);
+CREATE MATERIALIZED VIEW @extschema@.metrics_reach_snapshot AS
+SELECT v.*, pg_catalog.now() AS refreshed_at FROM @extschema@.metrics_reach v;
+CREATE UNIQUE INDEX metrics_reach_snapshot_key ON @extschema@.metrics_reach_snapshot (month, segment, channel);
+CREATE MATERIALIZED VIEW @extschema@.metrics_relationship_snapshot AS
+SELECT v.*, pg_catalog.now() AS refreshed_at FROM @extschema@.metrics_relationship v;
+CREATE UNIQUE INDEX metrics_relationship_snapshot_key ON @extschema@.metrics_relationship_snapshot (month, segment);
+CREATE MATERIALIZED VIEW @extschema@.metrics_return_snapshot AS
+SELECT v.*, pg_catalog.now() AS refreshed_at FROM @extschema@.metrics_return v;
+CREATE UNIQUE INDEX metrics_return_snapshot_key ON @extschema@.metrics_return_snapshot (month, segment);
+
+-- the snapshots describe themselves with their views' comments
+DO $$
+DECLARE
+    v text;
+    c record;
+BEGIN
+    FOREACH v IN ARRAY ARRAY['metrics_recognize', 'metrics_reach', 'metrics_relationship', 'metrics_return'] LOOP
+        EXECUTE pg_catalog.format('COMMENT ON MATERIALIZED VIEW @extschema@.%I IS %L', v || '_snapshot',
+            'Snapshot (快照) of cdp.' || v || ' as of refreshed_at, for dashboards; refreshed by cdp.refresh_bi_snapshots(). '
+            || pg_catalog.obj_description(pg_catalog.format('@extschema@.%I', v)::pg_catalog.regclass, 'pg_class'));
+        FOR c IN SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS d
+                   FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.format('@extschema@.%I', v)::pg_catalog.regclass
+                    AND a.attnum OPERATOR(pg_catalog.>) 0 LOOP
+            EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.%I IS %L', v || '_snapshot', c.attname, c.d);
+        END LOOP;
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.refreshed_at IS %L', v || '_snapshot',
+                                  'When the snapshot was last refreshed (快照时间)');
+    END LOOP;
+END
+$$;
+
+-- VOLATILE: refreshes materialized views.  SECURITY DEFINER: refreshing
+-- needs the snapshots' owner; EXECUTE is revoked from PUBLIC, grant it to
+-- the role that schedules refreshes.  The snapshots hold aggregates only.
+CREATE FUNCTION @extschema@.refresh_bi_snapshots() RETURNS timestamptz
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    REFRESH MATERIALIZED VIEW CONCURRENTLY @extschema@.metrics_recognize_snapshot;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY @extschema@.metrics_reach_snapshot;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY @extschema@.metrics_relationship_snapshot;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY @extschema@.metrics_return_snapshot;
+    RETURN pg_catalog.now();
+END
+$$;
+COMMENT ON FUNCTION @extschema@.refresh_bi_snapshots() IS 'Refreshes the 4R snapshots (metrics_*_snapshot) concurrently, so dashboards read fast figures without blocking; returns the refresh time. Schedule it, e.g. with pg_cron every 15 minutes';
+REVOKE ALL ON FUNCTION @extschema@.refresh_bi_snapshots() FROM PUBLIC;

@@ -49,7 +49,7 @@ public class MetabaseSync {
             List<String> views = new ArrayList<>();
             List<String> noRemarks = new ArrayList<>();
             for (Map.Entry<String, String> e : kinds.entrySet()) {
-                if (e.getValue().equals("VIEW")) views.add(e.getKey());
+                if (e.getValue().equals("VIEW") || e.getValue().equals("MATERIALIZED VIEW")) views.add(e.getKey());
                 String r = remarks.get(e.getKey());
                 if (r == null || r.isBlank()) noRemarks.add(e.getKey());
             }
@@ -60,6 +60,8 @@ public class MetabaseSync {
                                  "pool_summary"};
             for (String v : expected)
                 check("VIEW".equals(kinds.get(v)), "view cdp." + v + " is listed as a VIEW");
+            for (String v : new String[] {"metrics_recognize", "metrics_reach", "metrics_relationship", "metrics_return"})
+                check("MATERIALIZED VIEW".equals(kinds.get(v + "_snapshot")), "cdp." + v + "_snapshot is listed as a MATERIALIZED VIEW");
             check(noRemarks.isEmpty(), "every table and view has remarks" + (noRemarks.isEmpty() ? "" : ": missing on " + noRemarks));
             int chinese = 0;
             for (String v : views)
