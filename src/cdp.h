@@ -23,4 +23,7 @@
 /* lifecycle.c */
 extern void cdp_lifecycle_init(void);
 
+/* graph.c */
+extern void cdp_graph_init(void);
+
 #endif							/* CDP_H */
