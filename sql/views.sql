@@ -253,6 +253,15 @@ SELECT month, segment, active_accounts, touches, engagement_frequency, active_re
        new_relationships, new_opportunities, opportunities_with_decision_maker, decision_chain_coverage,
        new_advocates, referral_opportunities
   FROM cdp.metrics_relationship WHERE month < '2025-01-01' ORDER BY month, segment;
+-- decision-chain coverage agrees with the graph module's per-opportunity view
+SELECT r.month, r.segment, r.decision_chain_coverage, round(avg(d.coverage)::numeric, 3) AS from_opportunity_decision_chain
+  FROM cdp.metrics_relationship r
+  JOIN cdp.opportunity o ON date_trunc('month', o.created_at)::date = r.month
+  JOIN cdp.account a ON a.account_id = o.account_id
+                    AND coalesce(cdp.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified') = r.segment
+  JOIN cdp.opportunity_decision_chain d USING (opportunity_id)
+ WHERE r.month < '2025-01-01' AND r.new_opportunities > 0
+ GROUP BY 1, 2, 3 ORDER BY 1, 2;
 SELECT month, segment, new_leads, new_mqls, new_sqls, new_opportunities, new_customers, mql_to_sql_rate,
        deals_won, deals_lost, win_rate, won_revenue_cny, order_revenue_cny, gross_profit_cny,
        acquisition_cost_cny, cost_per_new_customer_cny, roi, buyers, repeat_buyers, repeat_purchase_rate,

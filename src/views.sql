@@ -701,13 +701,13 @@ COMMENT ON COLUMN @extschema@.metrics_reach.cost_cny IS 'What the interactions c
 
 CREATE VIEW @extschema@.metrics_relationship WITH (security_invoker = true) AS
 WITH roles AS (
-    -- decision-chain coverage of an account: share of the six key roles
-    -- (decision maker, approver, finance, procurement, IT, user) it has a contact for
+    -- decision-chain coverage of an account: share of the roles of a complete
+    -- buying centre (cdp.decision_roles_required(), as in
+    -- cdp.opportunity_decision_chain) it has a contact for
     SELECT c.account_id,
            pg_catalog.count(DISTINCT c.decision_role) FILTER (
-               WHERE c.decision_role OPERATOR(pg_catalog.=) ANY (ARRAY['decision_maker', 'approver', 'finance',
-                                                                       'procurement', 'it', 'user']::text[]))::numeric
-               OPERATOR(pg_catalog./) 6 AS coverage,
+               WHERE c.decision_role OPERATOR(pg_catalog.=) ANY (@extschema@.decision_roles_required()))::numeric
+               OPERATOR(pg_catalog./) pg_catalog.cardinality(@extschema@.decision_roles_required()) AS coverage,
            pg_catalog.bool_or(c.decision_role OPERATOR(pg_catalog.=) 'decision_maker') AS has_decision_maker
       FROM @extschema@.contact c
      WHERE c.account_id IS NOT NULL
@@ -794,7 +794,7 @@ COMMENT ON COLUMN @extschema@.metrics_relationship.active_relationships IS 'Cont
 COMMENT ON COLUMN @extschema@.metrics_relationship.new_relationships IS 'Ties between people recorded in the month, by the segment of the first person''s account (新增人脉关系)';
 COMMENT ON COLUMN @extschema@.metrics_relationship.new_opportunities IS 'Opportunities created in the month (新增商机)';
 COMMENT ON COLUMN @extschema@.metrics_relationship.opportunities_with_decision_maker IS 'Of those, opportunities whose account has a decision-maker contact now (已接触决策人商机)';
-COMMENT ON COLUMN @extschema@.metrics_relationship.decision_chain_coverage IS 'Average share of the six key decision roles (decision maker, approver, finance, procurement, IT, user) known at the accounts of those opportunities, as of now, 0 to 1 (决策链覆盖率)';
+COMMENT ON COLUMN @extschema@.metrics_relationship.decision_chain_coverage IS 'Average decision-chain coverage of those opportunities as of now: share of the roles of cdp.decision_roles_required() known at their accounts, 0 to 1, as in cdp.opportunity_decision_chain (决策链覆盖率)';
 COMMENT ON COLUMN @extschema@.metrics_relationship.new_advocates IS 'Accounts that entered the advocate stage in the month (新增推荐者)';
 COMMENT ON COLUMN @extschema@.metrics_relationship.referral_opportunities IS 'Opportunities created in the month that were referred by a contact (转介绍商机)';
 
