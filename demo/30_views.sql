@@ -4,6 +4,9 @@
 \set ON_ERROR_STOP 1
 \pset footer off
 
+-- dashboards read the 4R snapshots; a scheduler refreshes them (here, once)
+SELECT cdp.refresh_bi_snapshots() \g /dev/null
+
 \echo
 \echo '== Segments (客户分层, cdp.segment_of) and sheet completeness (资料完整度) by tier'
 SELECT tier, segment, count(*) AS accounts,

@@ -20,5 +20,7 @@ trap 'cdp_cluster_stop "$dir"; rm -rf "$dir"' EXIT INT TERM
 CDP_PORT= cdp_cluster_start "$dir" -c fsync=off -c listen_addresses=127.0.0.1
 "$CDP_BINDIR/createdb" cdp_jdbc
 psql -X -q -v ON_ERROR_STOP=1 -d cdp_jdbc -f "$CDP_TOP/demo/10_data.sql" >/dev/null
+# what a scheduler does after loading: the 4R snapshots get their figures
+psql -X -q -At -v ON_ERROR_STOP=1 -d cdp_jdbc -c "SELECT cdp.refresh_bi_snapshots()" >/dev/null
 
 java -cp "$jar" "$CDP_TOP/test/jdbc/MetabaseSync.java" "jdbc:postgresql://127.0.0.1:$PGPORT/cdp_jdbc"
