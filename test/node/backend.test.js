@@ -166,6 +166,23 @@ const steps = [
     },
   },
   {
+    name: 'open an opportunity and read its decision chain',
+    needs: ['cdp.decision_chain_coverage(bigint,text[])'],
+    run: async () => {
+      const c = await q(`INSERT INTO cdp.contact (account_id, name, decision_role) VALUES ($1, $2, $3) RETURNING contact_id`,
+                        [state.accountId, '周明', 'it']);
+      const o = await q(`INSERT INTO cdp.opportunity (account_id, name, amount, owner) VALUES ($1, $2, $3, $4)
+                         RETURNING opportunity_id`, [state.accountId, '数据平台项目', 380000, 'rep_node']);
+      const d = await q(`SELECT decision_role, covered, contact_ids FROM cdp.decision_chain_coverage($1)
+                          WHERE required ORDER BY decision_role`, [o.rows[0].opportunity_id]);
+      const it = d.rows.find((r) => r.decision_role === 'it');
+      const dm = d.rows.find((r) => r.decision_role === 'decision_maker');
+      ok(it.covered === true && JSON.stringify(it.contact_ids) === JSON.stringify([c.rows[0].contact_id])
+         && dm.covered === false,
+         'cdp.decision_chain_coverage($1): IT covered by the new contact (bigint[] as strings), no decision maker yet');
+    },
+  },
+  {
     name: 'read the funnel',
     needs: ['cdp.stage_conversion'],
     run: async () => {
@@ -179,7 +196,7 @@ const steps = [
     run: async () => {
       const s = await q(`SELECT required_fields, filled_fields, completeness, is_complete, missing_fields
                            FROM cdp.sheet_completeness WHERE account_id = $1`, [state.accountId]);
-      ok(s.rows.length === 1 && s.rows[0].is_complete === false && /contacts/.test(s.rows[0].missing_fields),
+      ok(s.rows.length === 1 && s.rows[0].is_complete === false && /decision_maker/.test(s.rows[0].missing_fields),
          `sheet_completeness for the account: ${s.rows[0].filled_fields}/${s.rows[0].required_fields}, missing ${s.rows[0].missing_fields}`);
       ok(typeof s.rows[0].completeness === 'string', 'numeric columns come back as exact strings');
       const g = await q(`SELECT cdp.sheet_complete($1::regclass, $2, $3) AS complete`, ['cdp.lead', state.leadId, 'sql']);
