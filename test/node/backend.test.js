@@ -186,8 +186,10 @@ const steps = [
     name: 'read the funnel',
     needs: ['cdp.stage_conversion'],
     run: async () => {
-      const f = await q(`SELECT stage, entered, converted FROM cdp.stage_conversion WHERE model = $1`, ['b2b']);
-      ok(f.rows.length > 0, 'cdp.stage_conversion has rows for model b2b');
+      const f = await q(`SELECT stage, next_stage, entered, converted FROM cdp.stage_conversion
+                          WHERE model = $1 AND stage = $2`, ['b2b', 'lead']);
+      ok(f.rows.length === 1 && f.rows[0].next_stage === 'mql' && f.rows[0].entered === '9' && f.rows[0].converted === '9',
+         'cdp.stage_conversion: all 9 leads entered stage lead and went on (one to mql, eight straight to sql)');
     },
   },
   {
