@@ -9,7 +9,9 @@
 --   - COMMENT ON the view and every column, English with the Chinese term;
 --   - set-based: each table is aggregated once and joined on its key, never a
 --     correlated subquery per row, so that the planner can hash, merge or
---     parallelise; open stays are found through the stage_history index.
+--     parallelise (the regression test checks that no plan has a SubPlan);
+--   - a single account (WHERE account_id = ...) is reached through the keys,
+--     which is how the sheet_complete guard reads sheet_completeness;
 --   - a month column is the first day of the month (date) in the session's
 --     time zone; a segment column comes from cdp.segment_of, 'unclassified'
 --     when the account's size is unknown and no segment was declared.
