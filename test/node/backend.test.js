@@ -91,11 +91,13 @@ const steps = [
   },
   {
     name: 'score the lead',
-    needs: ['cdp.score_leads()'],
+    needs: ['cdp.score_leads(text,boolean)'],
     run: async () => {
-      await q(`SELECT cdp.score_leads()`);
-      const r = await q(`SELECT score, scored_at FROM cdp.lead WHERE lead_id = $1`, [state.leadId]);
-      ok(r.rows[0].scored_at !== null, 'cdp.score_leads() scored the lead');
+      const s = await q(`SELECT scored, moved_to_mql, moved_to_sql FROM cdp.score_leads($1, $2)`, ['default', false]);
+      const r = await q(`SELECT score, scored_at, stage FROM cdp.lead WHERE lead_id = $1`, [state.leadId]);
+      ok(s.rows[0].scored === '1' && r.rows[0].scored_at !== null && r.rows[0].score !== null,
+         `cdp.score_leads($1, $2) scored the lead: score ${r.rows[0].score}`);
+      ok(r.rows[0].stage === 'lead', 'a lead with no BANT and no engagement stays a lead');
     },
   },
   {
