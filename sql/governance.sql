@@ -270,6 +270,11 @@ SELECT p.oid::regprocedure AS public_function
   FROM pg_proc p
  WHERE p.pronamespace = 'cdp'::regnamespace AND has_function_privilege('public', p.oid, 'EXECUTE');
 SELECT has_schema_privilege('public', 'cdp', 'USAGE') AS public_usage;
+-- SECURITY DEFINER functions are for administrators only
+SELECT p.oid::regprocedure AS definer_for_non_admin
+  FROM pg_proc p
+ WHERE p.pronamespace = 'cdp'::regnamespace AND p.prosecdef
+   AND (has_function_privilege('cdp_sales', p.oid, 'EXECUTE') OR has_function_privilege('cdp_analyst', p.oid, 'EXECUTE'));
 -- every table with an owner column has row-level security
 SELECT c.oid::regclass AS owner_table_without_rls
   FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'owner'

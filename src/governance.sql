@@ -850,3 +850,17 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.bad_contact_point', '');
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO cdp_admin, cdp_sales, cdp_analyst;
 REVOKE EXECUTE ON FUNCTION @extschema@.forget_contact(bigint) FROM cdp_sales, cdp_analyst;
+-- A SECURITY DEFINER function acts with the extension owner's rights
+-- (erasure, snapshot refreshes, guards): administrators only.  Triggers and
+-- guards need no EXECUTE privilege to run.
+DO $$
+DECLARE
+    f pg_catalog.regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace AND p.prosecdef
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM cdp_sales, cdp_analyst', f);
+    END LOOP;
+END
+$$;
