@@ -152,6 +152,9 @@ typedef struct FormList
 	char	  **items;			/* canonical strings, longest first */
 	int		   *lens;
 	int			n;
+	/* items again, ordered by first (or last) code point, then longest first */
+	UChar32    *idx_keys;
+	int		   *idx_items;
 } FormList;
 
 static FormList han_forms;
@@ -351,6 +354,77 @@ BuildList(FormList *list, const char *const *raw, int n, int want_han)
 	list->n = k;
 }
 
+static FormList *sorting_list;
+
+static int
+CompareIndexEntries(const void *a, const void *b)
+{
+	int			ia = *(const int *) a;
+	int			ib = *(const int *) b;
+	UChar32		ka = sorting_list->idx_keys[ia];
+	UChar32		kb = sorting_list->idx_keys[ib];
+
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	return sorting_list->lens[ib] - sorting_list->lens[ia];
+}
+
+/*
+ * Index a list by its items' first (or, by_last, last) code point, so that
+ * matching a prefix or suffix looks at the few items that can match instead
+ * of all of them.
+ */
+static void
+IndexList(FormList *list, bool by_last)
+{
+	UChar32    *keys = MemoryContextAlloc(TopMemoryContext, sizeof(UChar32) * (list->n + 1));
+	UChar32    *sorted = MemoryContextAlloc(TopMemoryContext, sizeof(UChar32) * (list->n + 1));
+	int		   *order = MemoryContextAlloc(TopMemoryContext, sizeof(int) * (list->n + 1));
+	int			i;
+
+	for (i = 0; i < list->n; i++)
+	{
+		int32		off = 0;
+		UChar32		c;
+
+		if (by_last)
+		{
+			off = list->lens[i];
+			U8_PREV(list->items[i], 0, off, c);
+		}
+		else
+			U8_NEXT(list->items[i], off, list->lens[i], c);
+		keys[i] = c;
+		order[i] = i;
+	}
+	list->idx_keys = keys;
+	sorting_list = list;
+	qsort(order, list->n, sizeof(int), CompareIndexEntries);
+	for (i = 0; i < list->n; i++)
+		sorted[i] = keys[order[i]];
+	list->idx_keys = sorted;
+	list->idx_items = order;
+}
+
+/* first position in the index of a list whose key is c, or -1 */
+static int
+IndexFind(const FormList *list, UChar32 c)
+{
+	int			lo = 0,
+				hi = list->n;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (list->idx_keys[mid] < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo < list->n && list->idx_keys[lo] == c) ? lo : -1;
+}
+
 /*
  * Normalise the word lists once per backend, with the same pipeline as the
  * names, so Traditional and width variants in the sources need no copies.
@@ -388,6 +462,10 @@ EnsureLists(void)
 		memcpy(g + n5, city_pinyin_names, sizeof(char *) * n6);
 		BuildList(&generic_words, g, n5 + n6, 0);
 	}
+	IndexList(&regions, false);
+	IndexList(&han_forms, true);
+	IndexList(&latin_forms, true);
+	IndexList(&industries, true);
 	lists_ready = true;
 }
 
@@ -403,25 +481,39 @@ StripLegalForms(char *key)
 	while (changed)
 	{
 		int			len = strlen(key);
-		int			i;
+		int32		off = len;
+		UChar32		c;
+		int			k;
 
 		changed = false;
-		for (i = 0; i < han_forms.n && !changed; i++)
+		if (len == 0)
+			break;
+		U8_PREV(key, 0, off, c);
+		/* a name that is nothing but a legal form stays as it is */
+		for (k = IndexFind(&han_forms, c); k >= 0 && k < han_forms.n && han_forms.idx_keys[k] == c; k++)
+			if (strcmp(key, han_forms.items[han_forms.idx_items[k]]) == 0)
+				return;
+		for (k = IndexFind(&latin_forms, c); k >= 0 && k < latin_forms.n && latin_forms.idx_keys[k] == c; k++)
+			if (strcmp(key, latin_forms.items[latin_forms.idx_items[k]]) == 0)
+				return;
+		for (k = IndexFind(&han_forms, c); !changed && k >= 0 && k < han_forms.n && han_forms.idx_keys[k] == c; k++)
 		{
-			int			fl = han_forms.lens[i];
+			int			item = han_forms.idx_items[k];
+			int			fl = han_forms.lens[item];
 
-			if (len > fl && memcmp(key + len - fl, han_forms.items[i], fl) == 0)
+			if (len > fl && memcmp(key + len - fl, han_forms.items[item], fl) == 0)
 			{
 				key[len - fl] = '\0';
 				changed = true;
 			}
 		}
-		for (i = 0; i < latin_forms.n && !changed; i++)
+		for (k = IndexFind(&latin_forms, c); !changed && k >= 0 && k < latin_forms.n && latin_forms.idx_keys[k] == c; k++)
 		{
-			int			fl = latin_forms.lens[i];
+			int			item = latin_forms.idx_items[k];
+			int			fl = latin_forms.lens[item];
 
 			if (len > fl + 1 && key[len - fl - 1] == ' ' &&
-				memcmp(key + len - fl, latin_forms.items[i], fl) == 0)
+				memcmp(key + len - fl, latin_forms.items[item], fl) == 0)
 			{
 				key[len - fl - 1] = '\0';
 				changed = true;
@@ -518,15 +610,21 @@ ParseKey(const char *key, Parsed *p)
 	p->body = 0;
 	do
 	{
+		int32		off = p->body;
+		UChar32		c;
 		int			k;
 
 		changed = false;
-		for (k = 0; k < regions.n; k++)
+		if (off >= p->hanlen)
+			break;
+		U8_NEXT(p->han, off, p->hanlen, c);
+		for (k = IndexFind(&regions, c); k >= 0 && k < regions.n && regions.idx_keys[k] == c; k++)
 		{
-			int			rl = regions.lens[k];
+			int			item = regions.idx_items[k];
+			int			rl = regions.lens[item];
 
 			if (p->hanlen - p->body >= rl + 6 &&
-				memcmp(p->han + p->body, regions.items[k], rl) == 0)
+				memcmp(p->han + p->body, regions.items[item], rl) == 0)
 			{
 				p->body += rl;
 				changed = true;
@@ -539,15 +637,21 @@ ParseKey(const char *key, Parsed *p)
 	p->core_end = p->hanlen;
 	do
 	{
+		int32		off = p->core_end;
+		UChar32		c;
 		int			k;
 
 		changed = false;
-		for (k = 0; k < industries.n; k++)
+		if (off <= p->body)
+			break;
+		U8_PREV(p->han, 0, off, c);
+		for (k = IndexFind(&industries, c); k >= 0 && k < industries.n && industries.idx_keys[k] == c; k++)
 		{
-			int			il = industries.lens[k];
+			int			item = industries.idx_items[k];
+			int			il = industries.lens[item];
 
 			if (p->core_end - p->body >= il &&
-				memcmp(p->han + p->core_end - il, industries.items[k], il) == 0)
+				memcmp(p->han + p->core_end - il, industries.items[item], il) == 0)
 			{
 				p->core_end -= il;
 				changed = true;
@@ -883,6 +987,9 @@ PinyinScore(const Parsed *lat, const Parsed *han)
 
 		if (cl >= 4 && ContainsBytes(l, ll, core, cl))
 			s = Max(s, 0.7 + 0.3 * (double) cl / Max(ll, cl));
+		/* the brand's first syllables alone (Baidu for 百度网讯) */
+		else if (ll >= 4 && ll < cl && strncmp(core, l, ll) == 0)
+			s = Max(s, 0.6 + 0.4 * (double) ll / cl);
 	}
 	if (ll >= 3 && strchr(lat->latin, ' ') == NULL)
 	{

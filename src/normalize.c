@@ -7,7 +7,8 @@
  * "ＫＷＥＩＣＨＯＷ", "Kweichow".  Everything that compares names (company.c,
  * city.c) first passes them through one pipeline:
  *
- *	NFKC -> Fullwidth-Halfwidth -> Traditional-Simplified -> NFC -> case fold
+ *	NFKC_Casefold (NFKC, which also maps full-width forms to half-width, plus
+ *	case folding) -> Traditional-Simplified
  *
  * and, where Latin text must meet Han text, through Han-Latin + Latin-ASCII
  * (toneless pinyin, one syllable per Han character).  ICU carries all of
@@ -15,8 +16,10 @@
  *
  * Opening a transliterator parses its rules (Han-Latin takes tens of
  * milliseconds), so each one is opened once per backend, on first use, and
- * kept for the life of the process.  utrans_* objects are not shared between
- * threads, and a backend is single-threaded, so reuse is safe.
+ * kept for the life of the process.  Running a rule-based transliterator
+ * over a whole string also costs tens of microseconds, so the answers for
+ * single Han characters are cached per backend as well (see Simplified and
+ * PinyinOf): names are then normalised in a few microseconds.
  *
  * src/normalize.c
  *
@@ -30,21 +33,25 @@
 #include "tcop/tcopprot.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 #include <unicode/uchar.h>
+#include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 #include <unicode/utrans.h>
 #include <unicode/uscript.h>
 #include <unicode/utf16.h>
 #include <unicode/utf8.h>
 
+#include <ctype.h>
+
 #include "cdp.h"
 
 /* the transliterators of this backend, opened on first use */
-static UTransliterator *norm_trans = NULL;
+static UTransliterator *simp_trans = NULL;
 static UTransliterator *pinyin_trans = NULL;
 
-#define NORM_TRANS_ID "NFKC; Fullwidth-Halfwidth; Traditional-Simplified; NFC"
+#define SIMP_TRANS_ID "Traditional-Simplified"
 #define PINYIN_TRANS_ID "Han-Latin; Latin-ASCII"
 
 /*
@@ -120,33 +127,137 @@ CheckLength(int len, int limit, const char *what)
 }
 
 /*
+ * Per-backend caches of ICU's answers for single Han characters of the
+ * Basic Multilingual Plane: running a rule-based transliterator over every
+ * name costs tens of microseconds, looking a character up costs nothing.
+ * ICU's Traditional-Simplified and Han-Latin rules map character by
+ * character, so asking once per character gives the same result.  An entry
+ * is filled the first time the character is seen.
+ */
+#define HAN_CACHE_LO 0x3400
+#define HAN_CACHE_HI 0xFFFF
+#define HAN_CACHE_SIZE (HAN_CACHE_HI - HAN_CACHE_LO + 1)
+#define PINYIN_MAX 8
+
+static UChar *simplified_cache = NULL;	/* 0 = not asked yet */
+static char (*pinyin_cache)[PINYIN_MAX] = NULL;	/* "" = not asked yet */
+
+/*
+ * The Simplified form of Han character c (itself when ICU has none).
+ */
+static UChar32
+Simplified(UChar32 c)
+{
+	UChar		buf[16];
+	int32		ulen = 0;
+	UChar32		r;
+	int32		i = 0;
+
+	if (c >= HAN_CACHE_LO && c <= HAN_CACHE_HI && simplified_cache &&
+		simplified_cache[c - HAN_CACHE_LO] != 0)
+		return simplified_cache[c - HAN_CACHE_LO];
+	if (simp_trans == NULL)
+		simp_trans = OpenTransliterator(SIMP_TRANS_ID);
+	U16_APPEND_UNSAFE(buf, ulen, c);
+	Transliterate(simp_trans, buf, &ulen, lengthof(buf));
+	U16_NEXT(buf, i, ulen, r);
+	if (ulen != i)
+		r = c;					/* more than one character: keep it as is */
+	if (c >= HAN_CACHE_LO && c <= HAN_CACHE_HI && r <= 0xFFFF)
+	{
+		if (simplified_cache == NULL)
+			simplified_cache = MemoryContextAllocZero(TopMemoryContext,
+													  sizeof(UChar) * HAN_CACHE_SIZE);
+		simplified_cache[c - HAN_CACHE_LO] = (UChar) r;
+	}
+	return r;
+}
+
+/*
+ * Toneless lower-case pinyin of Han character c, into out (PINYIN_MAX).
+ */
+static void
+PinyinOf(UChar32 c, char *out)
+{
+	UChar		buf[64];
+	int32		ulen = 0;
+	int			n = 0;
+	int32		i;
+
+	if (c >= HAN_CACHE_LO && c <= HAN_CACHE_HI && pinyin_cache &&
+		pinyin_cache[c - HAN_CACHE_LO][0] != '\0')
+	{
+		strcpy(out, pinyin_cache[c - HAN_CACHE_LO]);
+		return;
+	}
+	if (pinyin_trans == NULL)
+		pinyin_trans = OpenTransliterator(PINYIN_TRANS_ID);
+	U16_APPEND_UNSAFE(buf, ulen, c);
+	Transliterate(pinyin_trans, buf, &ulen, lengthof(buf));
+	for (i = 0; i < ulen && n < PINYIN_MAX - 1; i++)
+		if (buf[i] < 128 && isalpha(buf[i]))
+			out[n++] = (char) tolower(buf[i]);
+	out[n] = '\0';
+	if (c >= HAN_CACHE_LO && c <= HAN_CACHE_HI && n > 0)
+	{
+		if (pinyin_cache == NULL)
+			pinyin_cache = MemoryContextAllocZero(TopMemoryContext,
+												  (Size) PINYIN_MAX * HAN_CACHE_SIZE);
+		strcpy(pinyin_cache[c - HAN_CACHE_LO], out);
+	}
+}
+
+/*
  * cdp_normalize_uchars: the normalisation pipeline, returning UTF-16 (for
- * company.c, which works on code points).  The result is palloc'd.
+ * company.c, which works on code points).  NFKC with case folding (ICU's
+ * NFKC_Casefold normaliser, which also maps full-width forms to half-width
+ * ones), then Traditional to Simplified per Han character.  The result is
+ * palloc'd.
  */
 UChar *
 cdp_normalize_uchars(const char *s, int len, int32 *ulen)
 {
 	UChar	   *buf;
-	UChar	   *folded;
-	int32		cap;
+	UChar	   *out;
+	int32		cap,
+				olen,
+				i,
+				j;
 	UErrorCode	status = U_ZERO_ERROR;
-	int32		flen;
+	const UNormalizer2 *nfkc_cf;
 
 	CheckLength(len, CDP_MAX_TEXT_BYTES, "text to normalise");
-	if (norm_trans == NULL)
-		norm_trans = OpenTransliterator(NORM_TRANS_ID);
+	buf = Utf8ToUChars(s, len, 1, ulen, &cap);
 
-	/* NFKC can expand (e.g. ㈱ to (株)), by at most a small factor */
-	buf = Utf8ToUChars(s, len, 4, ulen, &cap);
-	Transliterate(norm_trans, buf, ulen, cap);
-
-	folded = palloc(sizeof(UChar) * (*ulen * 3 + 1));
-	flen = u_strFoldCase(folded, *ulen * 3 + 1, buf, *ulen, U_FOLD_CASE_DEFAULT, &status);
+	nfkc_cf = unorm2_getNFKCCasefoldInstance(&status);
 	if (U_FAILURE(status))
-		elog(ERROR, "ICU case folding failed: %s", u_errorName(status));
+		elog(ERROR, "could not get the ICU NFKC_Casefold normaliser: %s", u_errorName(status));
+	/* NFKC can expand (e.g. ㈱ to (株), ﷺ to 18 letters) */
+	cap = *ulen * 18 + 16;
+	out = palloc(sizeof(UChar) * cap);
+	olen = unorm2_normalize(nfkc_cf, buf, *ulen, out, cap, &status);
+	if (U_FAILURE(status))
+		elog(ERROR, "ICU normalisation failed: %s", u_errorName(status));
 	pfree(buf);
-	*ulen = flen;
-	return folded;
+
+	/* Traditional to Simplified, in place (a BMP character stays BMP) */
+	for (i = 0, j = 0; i < olen;)
+	{
+		UChar32		c;
+		UErrorCode	st = U_ZERO_ERROR;
+
+		U16_NEXT(out, i, olen, c);
+		if (c >= 0x2E80 && uscript_getScript(c, &st) == USCRIPT_HAN)
+		{
+			UChar32		r = Simplified(c);
+
+			if (U16_LENGTH(r) <= U16_LENGTH(c))
+				c = r;
+		}
+		U16_APPEND_UNSAFE(out, j, c);
+	}
+	*ulen = j;
+	return out;
 }
 
 /*
@@ -195,47 +306,35 @@ cdp_pinyin_cstring(const char *s, int len, bool initials)
 {
 	int32		ulen;
 	UChar	   *norm = cdp_normalize_uchars(s, len, &ulen);
-	UChar	   *buf;
-	int32		cap = ulen * 8 + 16;
 	int32		i;
 	StringInfoData out;
 	bool		in_word = false;
-
-	if (pinyin_trans == NULL)
-		pinyin_trans = OpenTransliterator(PINYIN_TRANS_ID);
-
-	/*
-	 * Han-Latin writes "guì zhōu" for 贵州 but joins a syllable to an
-	 * adjacent Latin word; put a space after every Han character first so
-	 * each one becomes a word of its own.
-	 */
-	buf = palloc(sizeof(UChar) * cap);
-	{
-		int32		j = 0;
-
-		for (i = 0; i < ulen;)
-		{
-			UChar32		c;
-			int32		start = i;
-			UErrorCode	st = U_ZERO_ERROR;
-
-			U16_NEXT(norm, i, ulen, c);
-			memcpy(buf + j, norm + start, sizeof(UChar) * (i - start));
-			j += i - start;
-			if (uscript_getScript(c, &st) == USCRIPT_HAN)
-				buf[j++] = ' ';
-		}
-		ulen = j;
-	}
-	Transliterate(pinyin_trans, buf, &ulen, cap);
 
 	initStringInfo(&out);
 	for (i = 0; i < ulen;)
 	{
 		UChar32		c;
+		UErrorCode	st = U_ZERO_ERROR;
 
-		U16_NEXT(buf, i, ulen, c);
-		if (u_isalnum(c))
+		U16_NEXT(norm, i, ulen, c);
+		if (c >= 0x2E80 && uscript_getScript(c, &st) == USCRIPT_HAN)
+		{
+			char		py[PINYIN_MAX];
+
+			PinyinOf(c, py);
+			in_word = false;
+			if (py[0] == '\0')
+				continue;
+			if (initials)
+				appendStringInfoChar(&out, py[0]);
+			else
+			{
+				if (out.len > 0)
+					appendStringInfoChar(&out, ' ');
+				appendStringInfoString(&out, py);
+			}
+		}
+		else if (u_isalnum(c))
 		{
 			if (!in_word)
 			{
@@ -250,7 +349,7 @@ cdp_pinyin_cstring(const char *s, int len, bool initials)
 				int32		n = 0;
 				UBool		err = false;
 
-				U8_APPEND(tmp, n, U8_MAX_LENGTH, u_tolower(c), err);
+				U8_APPEND(tmp, n, U8_MAX_LENGTH, c, err);
 				if (!err)
 					appendBinaryStringInfo(&out, tmp, n);
 			}
@@ -258,7 +357,6 @@ cdp_pinyin_cstring(const char *s, int len, bool initials)
 		else
 			in_word = false;
 	}
-	pfree(buf);
 	pfree(norm);
 	return out.data;
 }
