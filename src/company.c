@@ -788,36 +788,73 @@ ShortNameScore(const Parsed *x, const Parsed *y)
 	int			xcore = x->core_end - x->body;
 	int			ycore = y->core_end - y->body;
 	int			xc,
-				yc;
+				yc,
+				xind,
+				tend;
 	double		s;
 
 	if (xcore <= 0 || CharCount(x->han + x->body, xcore) < 2)
 		return 0.0;
-	if (!IsSubsequence(x->han + x->body, xcore, y->han + y->body, y->hanlen - y->body))
+	/*
+	 * When both end in x's industry words, x's brand must be found before
+	 * them (盛科科技 is not a short form of 盛远科技, though 盛科 is a
+	 * subsequence of 盛远科技).
+	 */
+	xind = x->hanlen - x->core_end;
+	tend = y->hanlen;
+	if (xind > 0 && tend - y->body >= xind &&
+		memcmp(y->han + tend - xind, x->han + x->core_end, xind) == 0)
+		tend -= xind;
+	if (!IsSubsequence(x->han + x->body, xcore, y->han + y->body, tend - y->body))
 		return 0.0;
 	xc = CharCount(x->han + x->body, xcore);
 	yc = Max(CharCount(y->han + y->body, Max(ycore, 0)), xc);
 	s = 0.6 + 0.4 * (double) xc / yc;
-	if (ContainsBytes(y->han + y->body, y->hanlen - y->body, x->han + x->body, xcore))
+	if (ContainsBytes(y->han + y->body, tend - y->body, x->han + x->body, xcore))
 		s += 0.1;
 	/* industry words of x must appear in y */
 	if (x->hanlen > x->core_end &&
 		!ContainsBytes(y->han + y->body, y->hanlen - y->body,
 					   x->han + x->core_end, x->hanlen - x->core_end))
-		s -= 0.3;
-	/* both name a region: the shorter must open the other */
-	if (x->body > 0 && y->body > 0)
-	{
-		int			cmp = Min(x->body, y->body);
-
-		/* two characters (6 bytes) identify a province or city */
-		cmp = Min(cmp, 6);
-		if (memcmp(x->han, y->han, cmp) != 0 &&
-			!ContainsBytes(y->han, y->body, x->han, Min(x->body, 6)) &&
-			!ContainsBytes(x->han, x->body, y->han, Min(y->body, 6)))
-			s -= 0.3;
-	}
+		s = Min(s, 0.5);
 	return Min(s, 1.0);
+}
+
+/*
+ * Both names open with a region and the regions differ (北京华远科技 and
+ * 上海华远科技 are two registrations): then they are not the same company,
+ * however alike the rest.  A province and a city in it do not conflict
+ * (广东深圳 and 深圳): one region string containing the other's first
+ * region word is agreement.
+ */
+static bool
+RegionsConflict(const Parsed *x, const Parsed *y)
+{
+	if (x->body == 0 || y->body == 0)
+		return false;
+	if (x->body == y->body && memcmp(x->han, y->han, x->body) == 0)
+		return false;
+	/* two characters (6 bytes) identify a province or city */
+	if (ContainsBytes(y->han, y->body, x->han, Min(x->body, 6)) ||
+		ContainsBytes(x->han, x->body, y->han, Min(y->body, 6)))
+		return false;
+	return true;
+}
+
+/*
+ * Both names end in industry words and neither's contains the other's
+ * (华远科技 and 华远贸易): two companies of one brand family at most.
+ */
+static bool
+IndustriesConflict(const Parsed *x, const Parsed *y)
+{
+	int			xl = x->hanlen - x->core_end;
+	int			yl = y->hanlen - y->core_end;
+
+	if (xl == 0 || yl == 0)
+		return false;
+	return !ContainsBytes(x->han + x->core_end, xl, y->han + y->core_end, yl) &&
+		!ContainsBytes(y->han + y->core_end, yl, x->han + x->core_end, xl);
 }
 
 /* trigram similarity of two word strings, pg_trgm style (padded words) */
@@ -1018,9 +1055,20 @@ KeySimilarity(const char *ka, const char *kb)
 	ParseKey(kb, &b);
 	if (a.hanlen > 0 && b.hanlen > 0)
 	{
-		sh = BigramDice(a.han, a.hanlen, b.han, b.hanlen);
+		/*
+		 * Shared region and industry words are no evidence: when both
+		 * names have a brand, compare the brands (北京华安科技 and 北京华远科技
+		 * share five of six characters but no brand bigram).
+		 */
+		if (a.core_end > a.body && b.core_end > b.body)
+			sh = BigramDice(a.han + a.body, a.core_end - a.body,
+							b.han + b.body, b.core_end - b.body);
+		else
+			sh = BigramDice(a.han, a.hanlen, b.han, b.hanlen);
 		sh = Max(sh, ShortNameScore(&a, &b));
 		sh = Max(sh, ShortNameScore(&b, &a));
+		if (RegionsConflict(&a, &b) || IndustriesConflict(&a, &b))
+			sh = Min(sh, 0.5);
 		if (a.latin[0] && b.latin[0])
 			sh = (sh + LatinScore(a.latin, b.latin)) / 2;
 		else if (a.latin[0] || b.latin[0])

@@ -170,6 +170,22 @@ CREATE INDEX lead_match_runner_up_idx ON @extschema@.lead_match (runner_up_id);
 CREATE INDEX lead_match_review_idx ON @extschema@.lead_match (matched_at) WHERE status = 'review';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.lead_match', '');
 
+CREATE FUNCTION @extschema@.company_key_too_long(name text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT coalesce(pg_catalog.octet_length(name) > 1024, false);
+END;
+COMMENT ON FUNCTION @extschema@.company_key_too_long(text) IS 'true when a name is longer than cdp.company_key accepts (1024 bytes)';
+
+CREATE FUNCTION @extschema@.lead_match_payload(lead_id bigint, account_id bigint, owner name, score real, matched_by text)
+RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT pg_catalog.json_build_object('lead_id', lead_id, 'account_id', account_id,
+                                        'owner', owner, 'score', score, 'matched_by', matched_by)::text;
+END;
+COMMENT ON FUNCTION @extschema@.lead_match_payload(bigint, bigint, name, real, text) IS 'JSON payload of the cdp_lead_matched notification: {"lead_id", "account_id", "owner", "score", "matched_by"}';
+
 CREATE FUNCTION @extschema@.lead_match_trigger() RETURNS trigger
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -179,10 +195,15 @@ AS $$
 -- replaced when the matcher itself had set it.
 DECLARE
     threshold real := @extschema@.company_match_threshold();
-    best record;
-    second record;
+    r record;
+    best_id bigint;
+    best_score real;
+    best_by text;
+    second_id bigint;
+    second_score real;
     status text;
-    prev record;
+    prev_status text;
+    prev_account bigint;
     owner_name name;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
@@ -193,11 +214,11 @@ BEGIN
         IF NEW.account_id IS DISTINCT FROM OLD.account_id THEN
             RETURN NEW;             -- the writer chose the account
         END IF;
-        SELECT m.status, m.account_id INTO prev
+        SELECT m.status, m.account_id INTO prev_status, prev_account
           FROM @extschema@.lead_match m WHERE m.lead_id OPERATOR(pg_catalog.=) NEW.lead_id;
         IF NEW.account_id IS NOT NULL
-           AND NOT (prev.status OPERATOR(pg_catalog.=) 'matched'
-                    AND prev.account_id OPERATOR(pg_catalog.=) NEW.account_id) THEN
+           AND NOT (prev_status IS NOT DISTINCT FROM 'matched'
+                    AND prev_account IS NOT DISTINCT FROM NEW.account_id) THEN
             RETURN NEW;             -- set by someone else earlier
         END IF;
         NEW.account_id := NULL;     -- the matcher's earlier choice is void
@@ -205,30 +226,39 @@ BEGIN
         RETURN NEW;
     END IF;
 
-    -- names longer than company_key accepts cannot be matched, but the lead
-    -- is still stored
-    IF pg_catalog.octet_length(NEW.company_name) > 1024 THEN
-        NEW.company_name := NEW.company_name;
-    ELSIF NEW.company_name IS NOT NULL OR @extschema@.email_domain(NEW.email) IS NOT NULL THEN
-        SELECT c.account_id, c.score, c.matched_by, c.rn INTO best
-          FROM (SELECT m.*, pg_catalog.row_number() OVER () AS rn
-                  FROM @extschema@.match_accounts(NEW.company_name,
-                           @extschema@.email_domain(NEW.email), 2) m) c
-         WHERE c.rn OPERATOR(pg_catalog.=) 1;
-        SELECT c.account_id, c.score INTO second
-          FROM (SELECT m.*, pg_catalog.row_number() OVER () AS rn
-                  FROM @extschema@.match_accounts(NEW.company_name,
-                           @extschema@.email_domain(NEW.email), 2) m) c
-         WHERE c.rn OPERATOR(pg_catalog.=) 2;
+    -- a name longer than company_key accepts is matched by its e-mail
+    -- domain only; the lead is stored either way
+    IF @extschema@.company_key_too_long(NEW.company_name)
+       AND @extschema@.email_domain(NEW.email) IS NOT NULL THEN
+        FOR r IN SELECT * FROM @extschema@.match_accounts(NULL, @extschema@.email_domain(NEW.email), 2)
+        LOOP
+            IF best_id IS NULL THEN
+                best_id := r.account_id; best_score := r.score; best_by := r.matched_by;
+            ELSE
+                second_id := r.account_id; second_score := r.score;
+            END IF;
+        END LOOP;
+    ELSIF NOT @extschema@.company_key_too_long(NEW.company_name)
+          AND (NEW.company_name IS NOT NULL OR @extschema@.email_domain(NEW.email) IS NOT NULL) THEN
+        FOR r IN SELECT * FROM @extschema@.match_accounts(NEW.company_name, @extschema@.email_domain(NEW.email), 2)
+        LOOP
+            IF best_id IS NULL THEN
+                best_id := r.account_id; best_score := r.score; best_by := r.matched_by;
+            ELSE
+                second_id := r.account_id; second_score := r.score;
+            END IF;
+        END LOOP;
     END IF;
 
-    IF best.account_id IS NULL THEN
+    -- confident: at or above the threshold and clearly ahead of the
+    -- runner-up (or found by domain while the runner-up was not)
+    IF best_id IS NULL THEN
         status := 'unmatched';
-    ELSIF best.score >= threshold
-          AND (second.account_id IS NULL OR second.score < best.score - 0.05
-               OR best.matched_by LIKE 'domain%' AND second.score < 1) THEN
+    ELSIF best_score >= threshold
+          AND (second_id IS NULL OR second_score < best_score - 0.05
+               OR (best_by LIKE 'domain%' AND second_score < 1)) THEN
         status := 'matched';
-    ELSIF best.score >= threshold - 0.15 THEN
+    ELSIF best_score >= threshold - 0.15 THEN
         status := 'review';
     ELSE
         status := 'unmatched';
@@ -236,8 +266,7 @@ BEGIN
 
     INSERT INTO @extschema@.lead_match AS m (lead_id, status, account_id, score, matched_by,
                                              runner_up_id, runner_up_score, threshold)
-    VALUES (NEW.lead_id, status, best.account_id, best.score, best.matched_by,
-            second.account_id, second.score, threshold)
+    VALUES (NEW.lead_id, status, best_id, best_score, best_by, second_id, second_score, threshold)
     ON CONFLICT (lead_id) DO UPDATE
        SET status = EXCLUDED.status, account_id = EXCLUDED.account_id,
            score = EXCLUDED.score, matched_by = EXCLUDED.matched_by,
@@ -245,14 +274,12 @@ BEGIN
            threshold = EXCLUDED.threshold, matched_at = pg_catalog.now();
 
     IF status OPERATOR(pg_catalog.=) 'matched' THEN
-        NEW.account_id := best.account_id;
+        NEW.account_id := best_id;
         SELECT a.owner INTO owner_name
-          FROM @extschema@.account a WHERE a.account_id OPERATOR(pg_catalog.=) best.account_id;
+          FROM @extschema@.account a WHERE a.account_id OPERATOR(pg_catalog.=) best_id;
         IF owner_name IS NOT NULL THEN
-            PERFORM pg_catalog.pg_notify('cdp_lead_matched', pg_catalog.json_build_object(
-                'lead_id', NEW.lead_id, 'account_id', best.account_id,
-                'owner', owner_name, 'score', best.score,
-                'matched_by', best.matched_by, 'company_name', NEW.company_name)::text);
+            PERFORM pg_catalog.pg_notify('cdp_lead_matched',
+                @extschema@.lead_match_payload(NEW.lead_id, best_id, owner_name, best_score, best_by));
         END IF;
     END IF;
     RETURN NEW;
