@@ -1177,10 +1177,10 @@ cdp_company_threshold(PG_FUNCTION_ARGS)
  * Search key of a key: the words a trigram index should find a company by.
  * Region and industry words are shared by thousands of names and would make
  * every probe return half the table, so only the distinctive part goes in:
- * the core (字号) of the Han part as overlapping character bigrams plus its
- * toneless pinyin written as one word (茅台 -> "茅台 maotai"), and the Latin
- * words that are not generic.  When nothing distinctive is left (中国银行),
- * the body or the whole Han part stands in.
+ * the core (字号) of the Han part as overlapping character bigrams
+ * (三一重工 -> "三一 一重"), and the Latin words that are not generic.  When
+ * nothing distinctive is left (中国银行), the body or the whole Han part
+ * stands in.  The pinyin of the core has an index of its own (PinyinKey).
  */
 static char *
 SearchKey(const char *key)
@@ -1222,7 +1222,6 @@ SearchKey(const char *key)
 			AppendCodePoint(&out, cp[i]);
 			AppendCodePoint(&out, cp[i + 1]);
 		}
-		appendStringInfo(&out, " %s", Compact(cdp_pinyin_cstring(h, hl, false)));
 	}
 	{
 		const char *w = p.latin;
@@ -1269,4 +1268,54 @@ cdp_company_search_key(PG_FUNCTION_ARGS)
 	if (k == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(SearchKey(k)));
+}
+
+/*
+ * Pinyin key of a key: the toneless pinyin of its Han core written as one
+ * word (贵州茅台酒 -> "maotai"), NULL when the name has no Han part.  A
+ * second trigram index on cdp.account holds it, so that a name written in
+ * pinyin finds the account registered in Han.
+ */
+static char *
+PinyinKey(const char *key)
+{
+	Parsed		p;
+	const char *h;
+	int			hl;
+
+	ParseKey(key, &p);
+	if (p.hanlen == 0)
+		return NULL;
+	if (p.core_end > p.body)
+	{
+		h = p.han + p.body;
+		hl = p.core_end - p.body;
+	}
+	else
+	{
+		h = p.han + p.body;
+		hl = p.hanlen - p.body;
+		if (hl == 0)
+		{
+			h = p.han;
+			hl = p.hanlen;
+		}
+	}
+	return Compact(cdp_pinyin_cstring(h, hl, false));
+}
+
+/*
+ * cdp.company_pinyin_key(name): what the pinyin index on cdp.account holds.
+ */
+PG_FUNCTION_INFO_V1(cdp_company_pinyin_key);
+Datum
+cdp_company_pinyin_key(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	char	   *k = CompanyKey(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	char	   *p;
+
+	if (k == NULL || (p = PinyinKey(k)) == NULL || p[0] == '\0')
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(p));
 }

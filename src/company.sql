@@ -3,20 +3,24 @@
 -- company.sql: company keys and similarity (src/company.c), the trigram
 -- index on cdp.account, match_accounts, lead-to-account matching,
 -- duplicates and merges.
+--
+-- The C functions declare COST 100 (ICU normalisation, a few microseconds a
+-- call, a hundred times an operator): with the default cost of 1 the planner
+-- would rather evaluate them over every row than probe the index.
 
 CREATE FUNCTION @extschema@.company_key(name text) RETURNS text
     AS 'MODULE_PATHNAME', 'cdp_company_key'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
 COMMENT ON FUNCTION @extschema@.company_key(text) IS 'Canonical company name: normalised (width, case, Traditional to Simplified), bracketed parts, punctuation and trailing legal forms (ISO 20275 ELF list) removed; NULL when nothing identifying is left';
 
 CREATE FUNCTION @extschema@.company_key_similarity(a text, b text) RETURNS real
     AS 'MODULE_PATHNAME', 'cdp_company_key_similarity'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
 COMMENT ON FUNCTION @extschema@.company_key_similarity(text, text) IS 'cdp.company_similarity on two values already produced by cdp.company_key';
 
 CREATE FUNCTION @extschema@.company_similarity(a text, b text) RETURNS real
     AS 'MODULE_PATHNAME', 'cdp_company_similarity'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
 COMMENT ON FUNCTION @extschema@.company_similarity(text, text) IS 'Similarity of two company names in [0, 1], symmetric: key bigrams, short name (简称) against full name, pinyin against Han';
 
 -- STABLE, not IMMUTABLE: the answer depends on cdp.company_match_threshold
@@ -33,8 +37,13 @@ COMMENT ON FUNCTION @extschema@.company_match_threshold() IS 'Current value of c
 
 CREATE FUNCTION @extschema@.company_search_key(name text) RETURNS text
     AS 'MODULE_PATHNAME', 'cdp_company_search_key'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
 COMMENT ON FUNCTION @extschema@.company_search_key(text) IS 'Distinctive words of a company name for the trigram index on cdp.account: brand (字号) bigrams and pinyin, non-generic Latin words; region, industry and legal-form words left out';
+
+CREATE FUNCTION @extschema@.company_pinyin_key(name text) RETURNS text
+    AS 'MODULE_PATHNAME', 'cdp_company_pinyin_key'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
+COMMENT ON FUNCTION @extschema@.company_pinyin_key(text) IS 'Toneless pinyin of the brand (字号) of a Han company name as one word (贵州茅台酒股份有限公司 -> maotai); NULL without Han; held by the second trigram index on cdp.account';
 
 -- VOLATILE: it changes what other sessions see in pg_stat_activity
 CREATE FUNCTION @extschema@.report_progress(message text) RETURNS void
@@ -51,7 +60,9 @@ DO $do$
 BEGIN
     EXECUTE pg_catalog.format(
         'CREATE INDEX account_name_search_idx ON @extschema@.account
-             USING gin (@extschema@.company_search_key(name) %I.gin_trgm_ops)',
+             USING gin (@extschema@.company_search_key(name) %1$I.gin_trgm_ops);
+         CREATE INDEX account_name_pinyin_idx ON @extschema@.account
+             USING gin (@extschema@.company_pinyin_key(name) %1$I.gin_trgm_ops)',
         (SELECT e.extnamespace::pg_catalog.regnamespace::pg_catalog.text
            FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_trgm'));
 END
@@ -87,15 +98,20 @@ CREATE FUNCTION @extschema@.match_accounts(name text, domain text DEFAULT NULL, 
 RETURNS TABLE (account_id bigint, account_name text, score real, matched_by text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-SET pg_trgm.similarity_threshold = 0.3
+SET pg_trgm.similarity_threshold = 0.4
+SET pg_trgm.word_similarity_threshold = 0.6
 AS $body$
 -- STABLE: reads cdp.account.  The name probe is "search key % query search
--- key" on account_name_search_idx (GIN, pg_trgm), then every candidate is
--- scored with company_similarity on the keys.
+-- key" (similar as a whole, threshold 0.4) or "query search key <% search
+-- key" (the query is a word of the account's key, 0.6: 百度 in 百度网讯) on
+-- account_name_search_idx (GIN, pg_trgm), and for a name without Han
+-- also "pinyin key % the name's words" on account_name_pinyin_idx; every
+-- candidate is then scored with company_similarity on the keys.
 DECLARE
     d text := @extschema@.email_domain(domain);
     qkey text;
     qsearch text;
+    qpinyin text;
 BEGIN
     IF k IS NULL OR k < 1 OR k > 1000 THEN
         RAISE EXCEPTION 'k must be between 1 and 1000, not %', coalesce(k::text, 'NULL')
@@ -104,6 +120,10 @@ BEGIN
     IF name IS NOT NULL THEN
         qkey := @extschema@.company_key(name);
         qsearch := @extschema@.company_search_key(name);
+        -- a name without Han may be pinyin: probe the pinyin index too
+        IF qsearch IS NOT NULL AND @extschema@.company_pinyin_key(name) IS NULL THEN
+            qpinyin := pg_catalog.replace(qsearch, ' ', '');
+        END IF;
     END IF;
     IF qkey IS NULL AND d IS NULL THEN
         IF name IS NULL AND domain IS NULL THEN
@@ -126,7 +146,13 @@ BEGIN
               FROM (SELECT a.account_id, a.name, @extschema@.company_key(a.name) AS akey
                       FROM @extschema@.account a
                      WHERE qsearch IS NOT NULL
-                       AND @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.%) qsearch) m) c
+                       AND (@extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.%) qsearch
+                            OR qsearch OPERATOR(TRGM_SCHEMA.<%) @extschema@.company_search_key(a.name))
+                    UNION
+                    SELECT a.account_id, a.name, @extschema@.company_key(a.name)
+                      FROM @extschema@.account a
+                     WHERE qpinyin IS NOT NULL
+                       AND @extschema@.company_pinyin_key(a.name) OPERATOR(TRGM_SCHEMA.%) qpinyin) m) c
      GROUP BY c.account_id, c.name
      ORDER BY 3 DESC, 1
      LIMIT k;
@@ -325,7 +351,8 @@ CREATE FUNCTION @extschema@.find_duplicate_accounts(threshold real DEFAULT NULL)
 RETURNS TABLE (cluster_id bigint, account_id bigint, account_name text, score real)
 LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
-SET pg_trgm.similarity_threshold = 0.3
+SET pg_trgm.similarity_threshold = 0.4
+SET pg_trgm.word_similarity_threshold = 0.6
 AS $body$
 -- VOLATILE: reports progress (cdp.report_progress).  Blocking: every account
 -- probes account_name_search_idx for the accounts sharing its distinctive
@@ -362,9 +389,11 @@ BEGIN
                                                           @extschema@.company_key(b.name)) AS score
                   FROM @extschema@.account a
                   JOIN @extschema@.account b
-                    ON @extschema@.company_search_key(b.name) OPERATOR(TRGM_SCHEMA.%)
-                       @extschema@.company_search_key(a.name)
-                   AND b.account_id > a.account_id
+                    ON (@extschema@.company_search_key(b.name) OPERATOR(TRGM_SCHEMA.%)
+                        @extschema@.company_search_key(a.name)
+                        OR @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.<%)
+                           @extschema@.company_search_key(b.name))
+                   AND b.account_id OPERATOR(pg_catalog.+) 0 > a.account_id  -- not an index condition
                  WHERE a.account_id > lo AND a.account_id <= hi) c
          WHERE c.score >= th;
         done := done + n;
