@@ -105,6 +105,10 @@ SELECT n, cdp.company_search_key(n) AS search_key
   FROM unnest(ARRAY['贵州茅台酒股份有限公司', '中国银行股份有限公司', 'Bridgestone (Shenyang) Tire Co., Ltd.',
                     'Shanghai Trading Co., Ltd.', '😀']) n;
 
+-- the pinyin key: the brand's pinyin as one word, NULL without Han
+SELECT n, cdp.company_pinyin_key(n) AS pinyin_key
+  FROM unnest(ARRAY['贵州茅台酒股份有限公司', '北京百度网讯科技有限公司', 'TCL科技', 'Maotai', '😀']) n;
+
 -- e-mail and web domains
 SELECT a, cdp.email_domain(a) AS domain
   FROM unnest(ARRAY['li@Moutaichina.com', 'https://www.moutaichina.com/about?x=1', 'WWW.BAIDU.COM.',
