@@ -387,6 +387,9 @@ BEGIN
           FROM (SELECT a.account_id FROM @extschema@.account a
                  WHERE a.account_id > lo ORDER BY a.account_id LIMIT 1000) x;
         EXIT WHEN hi IS NULL;
+        -- EXECUTE: planned for these bounds every time; a cached generic
+        -- plan may pick a join that compares the batch with every account
+        EXECUTE $q$
         INSERT INTO cdp_dup_pair
         SELECT c.a, c.b, c.score
           FROM (SELECT a.account_id AS a, b.account_id AS b,
@@ -399,8 +402,8 @@ BEGIN
                         OR @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.<%)
                            @extschema@.company_search_key(b.name))
                    AND b.account_id OPERATOR(pg_catalog.+) 0 > a.account_id  -- not an index condition
-                 WHERE a.account_id > lo AND a.account_id <= hi) c
-         WHERE c.score >= th;
+                 WHERE a.account_id > $1 AND a.account_id <= $2) c
+         WHERE c.score >= $3$q$ USING lo, hi, th;
         done := done + n;
         lo := hi;
         PERFORM @extschema@.report_progress(pg_catalog.format(
