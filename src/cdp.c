@@ -35,6 +35,7 @@ _PG_init(void)
 {
 	cdp_lifecycle_init();
 	cdp_company_init();
+	cdp_graph_init();
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("cdp");
 #else

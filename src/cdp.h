@@ -35,4 +35,7 @@ extern char *cdp_pinyin_cstring(const char *s, int len, bool initials);
 /* company.c */
 extern void cdp_company_init(void);
 
+/* graph.c */
+extern void cdp_graph_init(void);
+
 #endif							/* CDP_H */

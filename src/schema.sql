@@ -447,7 +447,8 @@ COMMENT ON COLUMN @extschema@.relationship.strength IS 'Strength of the tie in (
 COMMENT ON COLUMN @extschema@.relationship.source IS 'Where the tie was learned (sales_note, wechat, import, ...)';
 COMMENT ON COLUMN @extschema@.relationship.created_at IS 'When the row was created';
 
-CREATE INDEX relationship_to_idx ON @extschema@.relationship (to_contact);
+-- covering, so that intro_paths walks edges backwards with index-only scans
+CREATE INDEX relationship_to_idx ON @extschema@.relationship (to_contact) INCLUDE (from_contact, strength);
 
 -- pg_dump keeps user data ---------------------------------------------------
 

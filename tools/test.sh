@@ -35,6 +35,17 @@ if [ "${CDP_SKIP_REGRESS:-0}" != 1 ]; then
 		echo "pg_regress ran no test"
 		f=1
 	fi
+	# a test without its expected output proves nothing: count it as failed
+	for t in "$CDP_TOP"/sql/*.sql; do
+		name=$(basename "$t" .sql)
+		if [ ! -f "$CDP_TOP/expected/$name.out" ]; then
+			echo "pg_regress test $name has no expected/$name.out"
+			f=$((f + 1))
+			if grep -qE "^(test )? *$name +\.\.\. ok" "$work/regress.log"; then
+				p=$((p - 1))
+			fi
+		fi
+	done
 	if [ -f "$CDP_TOP/regression.diffs" ]; then
 		head -c 20000 "$CDP_TOP/regression.diffs"
 	fi

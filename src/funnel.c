@@ -1,0 +1,1058 @@
+/*-------------------------------------------------------------------------
+ *
+ * funnel.c
+ *	  Funnel aggregates: cdp.window_funnel, cdp.funnel_path, cdp.funnel_counts
+ *	  and cdp.retention.
+ *
+ * window_funnel and funnel_path share one transition state, the varlena type
+ * cdp.funnel_state: the funnel's parameters (number of steps, window, modes)
+ * and one compact event per input row (timestamp plus a bitmask of the
+ * steps the row satisfies), nothing else.  Being a real type rather than
+ * "internal", the state travels between parallel workers as it is and
+ * between Citus nodes through its text output and input functions, which
+ * check every field.  The transition function appends to the state in place
+ * (allowed when called as an aggregate), so a group costs its own events
+ * plus a 24-byte header.
+ *
+ * The final functions sort the events once and scan them once.  The scan
+ * follows every chain at the same time, but keeps only one chain per level:
+ * two chains at the same level behave identically from then on, except that
+ * the one that started later stays inside its window longer, so it is the
+ * only one worth keeping.  That makes the scan O(events x steps) with a
+ * state of 32 timestamps.  funnel_path then replays the winning chain alone
+ * to recover the time of each of its steps.
+ *
+ * funnel_counts keeps its state in a bigint[] and retention in a bigint
+ * bitmask, both ordinary types for the same reason.
+ *
+ * The semantics (what a chain is, ties, modes) are documented in README.md,
+ * section "Funnels".
+ *
+ * src/funnel.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "fmgr.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "port/pg_bitutils.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "cdp.h"
+
+/* most steps a funnel may have: one bit each in a uint32 */
+#define FUNNEL_MAX_STEPS 32
+
+/* modes, stored in FunnelState.flags */
+#define FUNNEL_STRICT_ORDER			0x01
+#define FUNNEL_STRICT_DEDUPLICATION	0x02
+#define FUNNEL_STRICT_INCREASE		0x04
+#define FUNNEL_ALL_MODES			0x07
+
+/* version of the state format; bumped if the layout ever changes */
+#define FUNNEL_STATE_VERSION 1
+
+/* wire format: version, flags, nsteps, reserved, window, nevents; events */
+#define FUNNEL_WIRE_HEADER (4 + 8 + 4)
+#define FUNNEL_WIRE_EVENT (8 + 4)
+
+/* first allocation of a new state, in bytes (room for 3 events) */
+#define FUNNEL_INITIAL_SIZE 64
+
+/*
+ * One input row: when it happened and which steps it satisfies (bit k-1 for
+ * step k).  A row that satisfies no step is kept only under strict_order,
+ * where it breaks chains.
+ */
+typedef struct pg_attribute_packed() FunnelEvent
+{
+	int64		ts;
+	uint32		mask;
+} FunnelEvent;
+
+/*
+ * The transition state of window_funnel and funnel_path (SQL type
+ * cdp.funnel_state).  In memory the event array may have spare capacity
+ * beyond nevents (zeroed); the send and output functions write only the
+ * events in use.  Allocations are powers of two, which is what the
+ * allocator hands out anyway, so the spare room costs nothing extra.
+ */
+typedef struct FunnelState
+{
+	int32		vl_len_;		/* varlena header */
+	uint8		version;		/* FUNNEL_STATE_VERSION */
+	uint8		flags;			/* FUNNEL_STRICT_* */
+	uint8		nsteps;			/* 1 .. FUNNEL_MAX_STEPS */
+	uint8		reserved;		/* always zero, for future formats */
+	int32		nevents;		/* events in use */
+	int32		capacity;		/* events allocated */
+	int64		window;			/* microseconds, >= 0 */
+	FunnelEvent events[FLEXIBLE_ARRAY_MEMBER];
+} FunnelState;
+
+#define FUNNEL_STATE_SIZE(n) (offsetof(FunnelState, events) + (Size) (n) * sizeof(FunnelEvent))
+#define FUNNEL_MAX_EVENTS ((int32) ((MaxAllocSize - offsetof(FunnelState, events)) / sizeof(FunnelEvent)))
+
+/* mask with one bit per step of an n-step funnel */
+#define FUNNEL_ALL_STEPS(n) ((uint32) (((uint64) 1 << (n)) - 1))
+
+/* what the scan found: the level reached and the chain that reached it */
+typedef struct FunnelResult
+{
+	int			level;			/* 0 .. nsteps */
+	int64		start;			/* step-1 time of the best chain */
+} FunnelResult;
+
+/* per-call-site cache of the parsed mode argument (fn_extra) */
+typedef struct FunnelModeCache
+{
+	text	   *mode;			/* copy of the argument last parsed */
+	uint8		flags;
+} FunnelModeCache;
+
+/* sort events by time: lib/sort_template.h specialised for FunnelEvent */
+#define ST_SORT funnel_sort_events
+#define ST_ELEMENT_TYPE FunnelEvent
+#define ST_COMPARE(a, b) ((a)->ts < (b)->ts ? -1 : ((a)->ts > (b)->ts ? 1 : 0))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/*
+ * The window as a fixed duration in microseconds, the way interval
+ * comparison measures it (a month is 30 days, a day 24 hours), so that the
+ * answer does not depend on the time zone or the calendar.
+ */
+static int64
+FunnelWindow(Interval *window)
+{
+	int128		usec;
+
+	usec = (int128) window->time
+		+ (int128) window->day * USECS_PER_DAY
+		+ (int128) window->month * DAYS_PER_MONTH * USECS_PER_DAY;
+	if (usec < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel window must not be negative"),
+				 errhint("Give the longest time allowed between the first and the last step, such as interval '30 days'.")));
+	if (usec > PG_INT64_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERVAL_FIELD_OVERFLOW),
+				 errmsg("funnel window is out of range")));
+	return (int64) usec;
+}
+
+/*
+ * Parse a mode list such as 'strict_order, strict_increase' into flags.
+ * An empty string means no mode.
+ */
+static uint8
+FunnelParseModes(text *mode)
+{
+	char	   *str = text_to_cstring(mode);
+	char	   *p = str;
+	uint8		flags = 0;
+
+	for (;;)
+	{
+		char	   *start;
+		char	   *end;
+		char	   *comma;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		comma = strchr(p, ',');
+		end = comma ? comma : p + strlen(p);
+		start = p;
+		while (end > start && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n'))
+			end--;
+		if (end == start)
+		{
+			/* '' and '  ' mean no mode; an empty item in a list is a mistake */
+			if (comma == NULL && flags == 0 && p == str + strspn(str, " \t\n"))
+				break;
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("empty funnel mode in \"%s\"", str),
+					 errhint("Separate the modes strict_order, strict_deduplication and strict_increase with single commas.")));
+		}
+		if (end - start == 12 && pg_strncasecmp(start, "strict_order", 12) == 0)
+			flags |= FUNNEL_STRICT_ORDER;
+		else if (end - start == 20 && pg_strncasecmp(start, "strict_deduplication", 20) == 0)
+			flags |= FUNNEL_STRICT_DEDUPLICATION;
+		else if (end - start == 15 && pg_strncasecmp(start, "strict_increase", 15) == 0)
+			flags |= FUNNEL_STRICT_INCREASE;
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown funnel mode \"%.*s\"", (int) (end - start), start),
+					 errhint("The modes are strict_order, strict_deduplication and strict_increase, separated by commas.")));
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	pfree(str);
+	return flags;
+}
+
+/*
+ * The step bitmask of one row from its VARIADIC boolean[] argument; sets
+ * *nsteps.  NULL elements count as false.
+ */
+static uint32
+FunnelStepMask(ArrayType *steps, int *nsteps, const char *what)
+{
+	int			n;
+	bool	   *data;
+	bits8	   *nulls;
+	uint32		mask = 0;
+
+	if (ARR_ELEMTYPE(steps) != BOOLOID)
+		elog(ERROR, "%s: steps array has element type %u, not boolean", what, ARR_ELEMTYPE(steps));
+	if (ARR_NDIM(steps) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s steps must be a one-dimensional array", what)));
+	n = ARR_NDIM(steps) == 0 ? 0 : ARR_DIMS(steps)[0];
+	if (n < 1 || n > FUNNEL_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s takes 1 to %d steps, not %d", what, FUNNEL_MAX_STEPS, n),
+				 errhint("Split a longer funnel into several, or combine conditions into one step.")));
+	data = (bool *) ARR_DATA_PTR(steps);
+	nulls = ARR_NULLBITMAP(steps);
+	if (nulls == NULL)
+	{
+		for (int i = 0; i < n; i++)
+			if (data[i])
+				mask |= (uint32) 1 << i;
+	}
+	else
+	{
+		/* NULL elements take no space in the data area */
+		int			k = 0;
+
+		for (int i = 0; i < n; i++)
+		{
+			if ((nulls[i / 8] & (1 << (i % 8))) == 0)
+				continue;
+			if (data[k++])
+				mask |= (uint32) 1 << i;
+		}
+	}
+	*nsteps = n;
+	return mask;
+}
+
+/*
+ * A new, empty state with room for at least capacity events, in the current
+ * memory context (the caller returns it and the executor copies it into the
+ * aggregate context).
+ */
+static FunnelState *
+FunnelStateCreate(int nsteps, int64 window, uint8 flags, int32 capacity)
+{
+	Size		size = FUNNEL_STATE_SIZE(capacity);
+	FunnelState *st;
+
+	/* round up to the allocator's chunk size and use all of it */
+	if (size <= ALLOCSET_SEPARATE_THRESHOLD)
+	{
+		size = Max(pg_nextpower2_64(size), FUNNEL_INITIAL_SIZE);
+		capacity = (int32) ((size - offsetof(FunnelState, events)) / sizeof(FunnelEvent));
+		size = FUNNEL_STATE_SIZE(capacity);
+	}
+	st = palloc0(size);
+	SET_VARSIZE(st, size);
+	st->version = FUNNEL_STATE_VERSION;
+	st->flags = flags;
+	st->nsteps = (uint8) nsteps;
+	st->nevents = 0;
+	st->capacity = capacity;
+	st->window = window;
+	return st;
+}
+
+/*
+ * Make room for extra more events: in place when the state is ours and has
+ * room, otherwise a copy with double the capacity.
+ */
+static FunnelState *
+FunnelStateReserve(FunnelState *st, bool ours, int32 extra)
+{
+	int64		need = (int64) st->nevents + extra;
+	int64		cap;
+	FunnelState *copy;
+
+	if (ours && need <= st->capacity)
+		return st;
+	if (need > FUNNEL_MAX_EVENTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many events in one funnel group"),
+				 errdetail("A group may hold at most %d events.", FUNNEL_MAX_EVENTS)));
+	cap = Max(need, (int64) st->capacity * 2);
+	cap = Min(cap, FUNNEL_MAX_EVENTS);
+	copy = FunnelStateCreate(st->nsteps, st->window, st->flags, (int32) cap);
+	memcpy(copy->events, st->events, (Size) st->nevents * sizeof(FunnelEvent));
+	copy->nevents = st->nevents;
+	return copy;
+}
+
+/* the same funnel parameters in every row and every partial state */
+static void
+FunnelCheckSame(FunnelState *st, int nsteps, int64 window, uint8 flags)
+{
+	if (st->nsteps != nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel has %d steps in one row and %d in another", (int) st->nsteps, nsteps),
+				 errhint("Every row of a group must give the same number of steps.")));
+	if (st->window != window)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel window differs between rows of a group"),
+				 errhint("Use one window for the whole group, usually a constant.")));
+	if (st->flags != flags)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel mode differs between rows of a group"),
+				 errhint("Use one mode for the whole group, usually a constant.")));
+}
+
+/*
+ * The state argument of a transition or combine function, detoasted; *ours
+ * tells whether it may be changed in place (the executor's own transition
+ * value, not a copy of something stored elsewhere).
+ */
+static FunnelState *
+FunnelStateArg(FunctionCallInfo fcinfo, int argno, bool *ours)
+{
+	Datum		d = PG_GETARG_DATUM(argno);
+	FunnelState *st = (FunnelState *) PG_DETOAST_DATUM(d);
+
+	*ours = AggCheckCallContext(fcinfo, NULL) != 0 && (Pointer) st == DatumGetPointer(d);
+	return st;
+}
+
+/*
+ * Shared body of the two window_funnel transition functions.
+ */
+static Datum
+FunnelTransition(FunctionCallInfo fcinfo, int window_arg, uint8 flags)
+{
+	int			ts_arg = window_arg + (PG_NARGS() == 5 ? 2 : 1);
+	int			steps_arg = ts_arg + 1;
+	FunnelState *st = NULL;
+	bool		ours = false;
+	int64		window;
+	int			nsteps;
+	uint32		mask;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("window_funnel transition function called in non-aggregate context")));
+	if (PG_ARGISNULL(window_arg))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("funnel window must not be NULL")));
+	if (PG_ARGISNULL(steps_arg))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("funnel steps must not be a NULL array"),
+				 errhint("A NULL condition counts as false; pass the conditions themselves.")));
+	window = FunnelWindow(PG_GETARG_INTERVAL_P(window_arg));
+	mask = FunnelStepMask(PG_GETARG_ARRAYTYPE_P(steps_arg), &nsteps, "window_funnel");
+
+	if (PG_ARGISNULL(0))
+		st = FunnelStateCreate(nsteps, window, flags, 1);
+	else
+	{
+		st = FunnelStateArg(fcinfo, 0, &ours);
+		FunnelCheckSame(st, nsteps, window, flags);
+	}
+
+	/* NULL timestamps are ignored; rows matching no step matter only in strict_order */
+	if (PG_ARGISNULL(ts_arg) || (mask == 0 && (flags & FUNNEL_STRICT_ORDER) == 0))
+		PG_RETURN_POINTER(st);
+
+	st = FunnelStateReserve(st, ours, 1);
+	{
+		FunnelEvent *e = &st->events[st->nevents++];
+
+		e->ts = PG_GETARG_TIMESTAMPTZ(ts_arg);
+		e->mask = mask;
+	}
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * cdp.window_funnel_transfn(state, window, ts, VARIADIC steps): transition
+ * function of window_funnel and funnel_path without a mode.
+ */
+PG_FUNCTION_INFO_V1(cdp_window_funnel_transfn);
+Datum
+cdp_window_funnel_transfn(PG_FUNCTION_ARGS)
+{
+	return FunnelTransition(fcinfo, 1, 0);
+}
+
+/*
+ * cdp.window_funnel_transfn(state, window, mode, ts, VARIADIC steps): the
+ * same with modes; the parsed mode is cached for the call site.
+ */
+PG_FUNCTION_INFO_V1(cdp_window_funnel_mode_transfn);
+Datum
+cdp_window_funnel_mode_transfn(PG_FUNCTION_ARGS)
+{
+	FunnelModeCache *cache = (FunnelModeCache *) fcinfo->flinfo->fn_extra;
+	text	   *mode;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("funnel mode must not be NULL"),
+				 errhint("Use '' for no mode.")));
+	mode = PG_GETARG_TEXT_PP(2);
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FunnelModeCache));
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	/* usually a constant: parse it once per call site */
+	if (cache->mode == NULL ||
+		VARSIZE_ANY_EXHDR(cache->mode) != VARSIZE_ANY_EXHDR(mode) ||
+		memcmp(VARDATA_ANY(cache->mode), VARDATA_ANY(mode), VARSIZE_ANY_EXHDR(mode)) != 0)
+	{
+		uint8		flags = FunnelParseModes(mode);
+
+		if (cache->mode)
+			pfree(cache->mode);
+		cache->mode = (text *) MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE_ANY(mode));
+		memcpy(cache->mode, mode, VARSIZE_ANY(mode));
+		cache->flags = flags;
+	}
+	return FunnelTransition(fcinfo, 1, cache->flags);
+}
+
+/*
+ * cdp.funnel_state_combine(a, b): the events of two partial states of the
+ * same funnel, for parallel and distributed aggregation.
+ */
+PG_FUNCTION_INFO_V1(cdp_funnel_state_combine);
+Datum
+cdp_funnel_state_combine(PG_FUNCTION_ARGS)
+{
+	bool		ours;
+	bool		unused;
+	FunnelState *a = FunnelStateArg(fcinfo, 0, &ours);
+	FunnelState *b = FunnelStateArg(fcinfo, 1, &unused);
+
+	FunnelCheckSame(a, b->nsteps, b->window, b->flags);
+	if (b->nevents == 0 && ours)
+		PG_RETURN_POINTER(a);
+	a = FunnelStateReserve(a, ours, b->nevents);
+	memcpy(a->events + a->nevents, b->events, (Size) b->nevents * sizeof(FunnelEvent));
+	a->nevents += b->nevents;
+	PG_RETURN_POINTER(a);
+}
+
+/*
+ * The state's events in time order.  The state itself is left alone (the
+ * final functions are READ_ONLY, so the aggregates can share a state and
+ * run as window functions): an unsorted one is sorted in a copy.
+ */
+static FunnelState *
+FunnelSorted(FunctionCallInfo fcinfo)
+{
+	bool		ours;
+	FunnelState *st = FunnelStateArg(fcinfo, 0, &ours);
+
+	for (int32 i = 1; i < st->nevents; i++)
+	{
+		if (st->events[i].ts < st->events[i - 1].ts)
+		{
+			st = FunnelStateReserve(st, false, 0);
+			funnel_sort_events(st->events, st->nevents);
+			break;
+		}
+	}
+	return st;
+}
+
+/* how far a chain at level from goes with an event of the given steps */
+static inline int
+FunnelAdvance(int from, uint32 mask, int nsteps, bool one_step)
+{
+	int			to = from + 1;
+
+	if (!one_step)
+		while (to < nsteps && (mask & ((uint32) 1 << to)) != 0)
+			to++;
+	return to;
+}
+
+/* whether a chain at level (not advanced by the event) is broken by it */
+static inline bool
+FunnelBreaks(int level, uint32 mask, uint8 flags)
+{
+	if ((flags & FUNNEL_STRICT_ORDER) && mask == 0)
+		return true;
+	if ((flags & (FUNNEL_STRICT_ORDER | FUNNEL_STRICT_DEDUPLICATION)) &&
+		(mask & FUNNEL_ALL_STEPS(level)) != 0)
+		return true;
+	return false;
+}
+
+/*
+ * Rows with the same timestamp are one event: the union of their steps.
+ * Returns the index after the last row of the event at *i, sets *mask.
+ */
+static inline int32
+FunnelNextEvent(FunnelState *st, int32 i, uint32 *mask)
+{
+	int64		ts = st->events[i].ts;
+	uint32		m = 0;
+
+	while (i < st->nevents && st->events[i].ts == ts)
+		m |= st->events[i++].mask;
+	*mask = m;
+	return i;
+}
+
+/* a chain started at start is still within the window at time ts (>= start) */
+static inline bool
+FunnelInWindow(int64 start, int64 ts, int64 window)
+{
+	return (uint64) ts - (uint64) start <= (uint64) window;
+}
+
+/*
+ * The scan: the highest level any chain reaches, and the chain that reached
+ * it first (the latest-starting one among those that reached it at the same
+ * moment).  Events must be sorted.
+ */
+static void
+FunnelScan(FunnelState *st, FunnelResult *res)
+{
+	int			n = st->nsteps;
+	bool		one_step = (st->flags & FUNNEL_STRICT_INCREASE) != 0;
+	int64		start[FUNNEL_MAX_STEPS + 1];
+	int64		nstart[FUNNEL_MAX_STEPS + 1];
+	uint64		alive = 0;		/* bit L: a chain at level L (1 .. n-1) */
+	int32		i = 0;
+
+	res->level = 0;
+	res->start = 0;
+	while (i < st->nevents)
+	{
+		int64		ts = st->events[i].ts;
+		uint32		mask;
+		uint64		nalive = 0;
+		int			top;
+
+		i = FunnelNextEvent(st, i, &mask);
+
+		/* the chains so far, each at the latest start for its level */
+		while (alive != 0)
+		{
+			int			level = pg_rightmost_one_pos64(alive);
+			int			to = level;
+
+			alive &= alive - 1;
+			if (!FunnelInWindow(start[level], ts, st->window))
+				continue;		/* can never advance again */
+			if (mask & ((uint32) 1 << level))
+				to = FunnelAdvance(level, mask, n, one_step);
+			else if (FunnelBreaks(level, mask, st->flags))
+				continue;
+			if ((nalive & ((uint64) 1 << to)) == 0 || nstart[to] < start[level])
+				nstart[to] = start[level];
+			nalive |= (uint64) 1 << to;
+		}
+		/* a new chain at every step-1 event; it starts latest of all */
+		if (mask & 1)
+		{
+			int			to = one_step ? 1 : FunnelAdvance(0, mask, n, false);
+
+			nstart[to] = ts;
+			nalive |= (uint64) 1 << to;
+		}
+		if (nalive == 0)
+			continue;
+		top = pg_leftmost_one_pos64(nalive);
+		if (top > res->level)
+		{
+			res->level = top;
+			res->start = nstart[top];
+			if (top == n)
+				break;			/* nothing can do better */
+		}
+		/* complete chains need no more following */
+		alive = nalive & ~((uint64) 1 << n);
+		for (uint64 b = alive; b != 0; b &= b - 1)
+		{
+			int			level = pg_rightmost_one_pos64(b);
+
+			start[level] = nstart[level];
+		}
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * The step times of the chain that started at start, replayed alone up to
+ * level; path gets one timestamp per step reached.
+ */
+static void
+FunnelReplay(FunnelState *st, int64 start, int level, int64 *path)
+{
+	bool		one_step = (st->flags & FUNNEL_STRICT_INCREASE) != 0;
+	int			at = 0;
+	int32		i = 0;
+
+	while (i < st->nevents && st->events[i].ts < start)
+		i++;
+	while (i < st->nevents && at < level)
+	{
+		int64		ts = st->events[i].ts;
+		uint32		mask;
+		int			to;
+
+		i = FunnelNextEvent(st, i, &mask);
+		if (!FunnelInWindow(start, ts, st->window))
+			break;
+		if (at == 0 && (mask & 1) == 0)
+			elog(ERROR, "funnel chain replay did not start at a step-1 event");
+		if (at == 0)
+			to = one_step ? 1 : FunnelAdvance(0, mask, st->nsteps, false);
+		else if (mask & ((uint32) 1 << at))
+			to = FunnelAdvance(at, mask, st->nsteps, one_step);
+		else if (FunnelBreaks(at, mask, st->flags))
+			break;
+		else
+			continue;
+		while (at < to)
+			path[at++] = ts;
+	}
+	if (at < level)
+		elog(ERROR, "funnel chain replay reached level %d instead of %d", at, level);
+}
+
+/*
+ * cdp.window_funnel_final(state): the level reached, 0 for no rows.
+ */
+PG_FUNCTION_INFO_V1(cdp_window_funnel_final);
+Datum
+cdp_window_funnel_final(PG_FUNCTION_ARGS)
+{
+	FunnelResult res;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_INT32(0);
+	FunnelScan(FunnelSorted(fcinfo), &res);
+	PG_RETURN_INT32(res.level);
+}
+
+/*
+ * cdp.funnel_path_final(state): the step times of the best chain, NULL
+ * beyond the level it reached; NULL for no rows.
+ */
+PG_FUNCTION_INFO_V1(cdp_funnel_path_final);
+Datum
+cdp_funnel_path_final(PG_FUNCTION_ARGS)
+{
+	FunnelState *st;
+	FunnelResult res;
+	int64		path[FUNNEL_MAX_STEPS];
+	Datum		elems[FUNNEL_MAX_STEPS];
+	bool		nulls[FUNNEL_MAX_STEPS];
+	int			dims[1];
+	int			lbs[1] = {1};
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = FunnelSorted(fcinfo);
+	FunnelScan(st, &res);
+	if (res.level > 0)
+		FunnelReplay(st, res.start, res.level, path);
+	for (int k = 0; k < st->nsteps; k++)
+	{
+		nulls[k] = k >= res.level;
+		elems[k] = nulls[k] ? (Datum) 0 : TimestampTzGetDatum(path[k]);
+	}
+	dims[0] = st->nsteps;
+	PG_RETURN_ARRAYTYPE_P(construct_md_array(elems, nulls, 1, dims, lbs, TIMESTAMPTZOID,
+											 sizeof(TimestampTz), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * Build a state from its wire format (the bytes of cdp.funnel_state_send,
+ * also what the text form encodes in hexadecimal), checking every field:
+ * a partial state from another node must be exactly what we would make.
+ */
+static FunnelState *
+FunnelStateFromWire(StringInfo buf, int errcode_bad)
+{
+	int			version;
+	int			flags;
+	int			nsteps;
+	int			reserved;
+	int64		window;
+	int32		nevents;
+	FunnelState *st;
+	int			remaining = buf->len - buf->cursor;
+
+	if (remaining < FUNNEL_WIRE_HEADER)
+		ereport(ERROR,
+				(errcode(errcode_bad),
+				 errmsg("malformed funnel_state: %d bytes, the header alone takes %d", remaining, FUNNEL_WIRE_HEADER)));
+	version = pq_getmsgbyte(buf);
+	flags = pq_getmsgbyte(buf);
+	nsteps = pq_getmsgbyte(buf);
+	reserved = pq_getmsgbyte(buf);
+	window = pq_getmsgint64(buf);
+	nevents = (int32) pq_getmsgint(buf, 4);
+	if (version != FUNNEL_STATE_VERSION)
+		ereport(ERROR,
+				(errcode(errcode_bad),
+				 errmsg("malformed funnel_state: unknown version %d", version)));
+	if ((flags & ~FUNNEL_ALL_MODES) != 0 || reserved != 0)
+		ereport(ERROR,
+				(errcode(errcode_bad),
+				 errmsg("malformed funnel_state: unknown flags %d, reserved %d", flags, reserved)));
+	if (nsteps < 1 || nsteps > FUNNEL_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(errcode_bad),
+				 errmsg("malformed funnel_state: %d steps", nsteps)));
+	if (window < 0)
+		ereport(ERROR,
+				(errcode(errcode_bad),
+				 errmsg("malformed funnel_state: negative window")));
+	if (nevents < 0 || nevents > FUNNEL_MAX_EVENTS ||
+		(int64) buf->len - buf->cursor != (int64) nevents * FUNNEL_WIRE_EVENT)
+		ereport(ERROR,
+				(errcode(errcode_bad),
+				 errmsg("malformed funnel_state: %d events in %d bytes", nevents, buf->len - buf->cursor)));
+
+	st = FunnelStateCreate(nsteps, window, (uint8) flags, Max(nevents, 1));
+	for (int32 i = 0; i < nevents; i++)
+	{
+		int64		ts = pq_getmsgint64(buf);
+		uint32		mask = (uint32) pq_getmsgint(buf, 4);
+
+		if (!TIMESTAMP_NOT_FINITE(ts) && !IS_VALID_TIMESTAMP(ts))
+			ereport(ERROR,
+					(errcode(errcode_bad),
+					 errmsg("malformed funnel_state: event %d has a timestamp out of range", i + 1)));
+		if ((mask & ~FUNNEL_ALL_STEPS(nsteps)) != 0 ||
+			(mask == 0 && (flags & FUNNEL_STRICT_ORDER) == 0))
+			ereport(ERROR,
+					(errcode(errcode_bad),
+					 errmsg("malformed funnel_state: event %d has step mask %u for %d steps", i + 1, mask, nsteps)));
+		st->events[i].ts = ts;
+		st->events[i].mask = mask;
+	}
+	st->nevents = nevents;
+	return st;
+}
+
+/* the wire format of a state: only the events in use */
+static void
+FunnelStateToWire(FunnelState *st, StringInfo buf)
+{
+	pq_sendbyte(buf, st->version);
+	pq_sendbyte(buf, st->flags);
+	pq_sendbyte(buf, st->nsteps);
+	pq_sendbyte(buf, st->reserved);
+	pq_sendint64(buf, st->window);
+	pq_sendint32(buf, st->nevents);
+	for (int32 i = 0; i < st->nevents; i++)
+	{
+		pq_sendint64(buf, st->events[i].ts);
+		pq_sendint32(buf, st->events[i].mask);
+	}
+}
+
+/*
+ * cdp.funnel_state_in(cstring): the text form is the wire format in
+ * hexadecimal, so partial states can travel as text (Citus).
+ */
+PG_FUNCTION_INFO_V1(cdp_funnel_state_in);
+Datum
+cdp_funnel_state_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	size_t		len = strlen(str);
+	StringInfoData buf;
+
+	if (len % 2 != 0 || len / 2 > MaxAllocSize - 1 || strspn(str, "0123456789abcdefABCDEF") != len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type funnel_state"),
+				 errdetail("A funnel_state is written as an even number of hexadecimal digits.")));
+	initStringInfo(&buf);
+	enlargeStringInfo(&buf, (int) (len / 2));
+	buf.len = (int) hex_decode(str, len, buf.data);
+	buf.data[buf.len] = '\0';
+	PG_RETURN_POINTER(FunnelStateFromWire(&buf, ERRCODE_INVALID_TEXT_REPRESENTATION));
+}
+
+/*
+ * cdp.funnel_state_out(funnel_state): hexadecimal wire format.
+ */
+PG_FUNCTION_INFO_V1(cdp_funnel_state_out);
+Datum
+cdp_funnel_state_out(PG_FUNCTION_ARGS)
+{
+	FunnelState *st = (FunnelState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	StringInfoData buf;
+	char	   *out;
+
+	initStringInfo(&buf);
+	FunnelStateToWire(st, &buf);
+	out = palloc((Size) buf.len * 2 + 1);
+	out[hex_encode(buf.data, buf.len, out)] = '\0';
+	PG_RETURN_CSTRING(out);
+}
+
+/*
+ * cdp.funnel_state_recv(internal): binary input, checked like text input.
+ */
+PG_FUNCTION_INFO_V1(cdp_funnel_state_recv);
+Datum
+cdp_funnel_state_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+
+	PG_RETURN_POINTER(FunnelStateFromWire(buf, ERRCODE_INVALID_BINARY_REPRESENTATION));
+}
+
+/*
+ * cdp.funnel_state_send(funnel_state): binary output.
+ */
+PG_FUNCTION_INFO_V1(cdp_funnel_state_send);
+Datum
+cdp_funnel_state_send(PG_FUNCTION_ARGS)
+{
+	FunnelState *st = (FunnelState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	FunnelStateToWire(st, &buf);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/*
+ * funnel_counts: the state is a bigint[] with one counter per step, checked
+ * whenever it comes from outside (combine), so a malformed partial state is
+ * an error, never a wrong count.
+ */
+static int
+FunnelCountsCheck(ArrayType *counts, const char *what)
+{
+	if (ARR_ELEMTYPE(counts) != INT8OID || ARR_NDIM(counts) != 1 || ARR_HASNULL(counts) ||
+		ARR_LBOUND(counts)[0] != 1 || ARR_DIMS(counts)[0] < 1 || ARR_DIMS(counts)[0] > FUNNEL_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("malformed funnel_counts state in %s", what),
+				 errdetail("The state is a one-dimensional bigint array of 1 to %d counters without NULLs.", FUNNEL_MAX_STEPS)));
+	for (int k = 0; k < ARR_DIMS(counts)[0]; k++)
+		if (((int64 *) ARR_DATA_PTR(counts))[k] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("malformed funnel_counts state in %s", what),
+					 errdetail("Counter %d is negative.", k + 1)));
+	return ARR_DIMS(counts)[0];
+}
+
+/* a zeroed counter array of n steps */
+static ArrayType *
+FunnelCountsCreate(int n)
+{
+	Datum		zeros[FUNNEL_MAX_STEPS];
+
+	for (int k = 0; k < n; k++)
+		zeros[k] = Int64GetDatum(0);
+	return construct_array(zeros, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+/*
+ * cdp.funnel_counts_transfn(state bigint[], level integer, steps integer).
+ */
+PG_FUNCTION_INFO_V1(cdp_funnel_counts_transfn);
+Datum
+cdp_funnel_counts_transfn(PG_FUNCTION_ARGS)
+{
+	ArrayType  *counts;
+	int32		steps;
+	int32		level;
+	int64	   *c;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("funnel_counts transition function called in non-aggregate context")));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("funnel_counts steps must not be NULL")));
+	steps = PG_GETARG_INT32(2);
+	if (steps < 1 || steps > FUNNEL_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel_counts takes 1 to %d steps, not %d", FUNNEL_MAX_STEPS, steps)));
+	if (PG_ARGISNULL(0))
+		counts = FunnelCountsCreate(steps);
+	else
+	{
+		/* our own transition value: never toasted, changed in place */
+		counts = PG_GETARG_ARRAYTYPE_P(0);
+		if (ARR_DIMS(counts)[0] != steps)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("funnel_counts has %d steps in one row and %d in another", ARR_DIMS(counts)[0], steps),
+					 errhint("Every row of a group must give the same number of steps.")));
+	}
+	if (PG_ARGISNULL(1))
+		PG_RETURN_ARRAYTYPE_P(counts);
+	level = PG_GETARG_INT32(1);
+	if (level < 0 || level > steps)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel level %d is outside 0 .. %d", level, steps),
+				 errhint("Pass the level returned by window_funnel for the same number of steps.")));
+	c = (int64 *) ARR_DATA_PTR(counts);
+	for (int k = 0; k < level; k++)
+		c[k]++;
+	PG_RETURN_ARRAYTYPE_P(counts);
+}
+
+/*
+ * cdp.funnel_counts_combine(a bigint[], b bigint[]): counters added.
+ */
+PG_FUNCTION_INFO_V1(cdp_funnel_counts_combine);
+Datum
+cdp_funnel_counts_combine(PG_FUNCTION_ARGS)
+{
+	Datum		d = PG_GETARG_DATUM(0);
+	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *b = PG_GETARG_ARRAYTYPE_P(1);
+	int			n = FunnelCountsCheck(a, "combine");
+	int64	   *ca;
+	int64	   *cb;
+
+	if (FunnelCountsCheck(b, "combine") != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel_counts partial states have %d and %d steps", n, ARR_DIMS(b)[0])));
+	if (!AggCheckCallContext(fcinfo, NULL) || (Pointer) a != DatumGetPointer(d))
+		a = PG_GETARG_ARRAYTYPE_P_COPY(0);
+	ca = (int64 *) ARR_DATA_PTR(a);
+	cb = (int64 *) ARR_DATA_PTR(b);
+	for (int k = 0; k < n; k++)
+		if (pg_add_s64_overflow(ca[k], cb[k], &ca[k]))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("bigint out of range")));
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/*
+ * retention: the state is a bigint holding the number of conditions in bits
+ * 32..39 and, in bits 0..31, which conditions held in some row.
+ */
+static int
+RetentionCheck(int64 state)
+{
+	int			n = (int) ((uint64) state >> 32);
+
+	if (n < 1 || n > FUNNEL_MAX_STEPS ||
+		((uint64) state & 0xFFFFFFFFu & ~(uint64) FUNNEL_ALL_STEPS(n)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("malformed retention state " INT64_FORMAT, state)));
+	return n;
+}
+
+/*
+ * cdp.retention_transfn(state bigint, VARIADIC conditions boolean[]).
+ */
+PG_FUNCTION_INFO_V1(cdp_retention_transfn);
+Datum
+cdp_retention_transfn(PG_FUNCTION_ARGS)
+{
+	int			n;
+	uint32		mask;
+	int64		state;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("retention conditions must not be a NULL array"),
+				 errhint("A NULL condition counts as false; pass the conditions themselves.")));
+	mask = FunnelStepMask(PG_GETARG_ARRAYTYPE_P(1), &n, "retention");
+	if (PG_ARGISNULL(0))
+		state = (int64) n << 32;
+	else
+	{
+		state = PG_GETARG_INT64(0);
+		if ((int) ((uint64) state >> 32) != n)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("retention has %d conditions in one row and %d in another", RetentionCheck(state), n),
+					 errhint("Every row of a group must give the same number of conditions.")));
+	}
+	PG_RETURN_INT64(state | mask);
+}
+
+/*
+ * cdp.retention_combine(a bigint, b bigint).
+ */
+PG_FUNCTION_INFO_V1(cdp_retention_combine);
+Datum
+cdp_retention_combine(PG_FUNCTION_ARGS)
+{
+	int64		a = PG_GETARG_INT64(0);
+	int64		b = PG_GETARG_INT64(1);
+
+	if (RetentionCheck(a) != RetentionCheck(b))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("retention partial states have different numbers of conditions")));
+	PG_RETURN_INT64(a | b);
+}
+
+/*
+ * cdp.retention_final(state bigint): element 1 is whether condition 1 held
+ * in some row; element k whether conditions 1 and k both did.
+ */
+PG_FUNCTION_INFO_V1(cdp_retention_final);
+Datum
+cdp_retention_final(PG_FUNCTION_ARGS)
+{
+	int64		state;
+	int			n;
+	Datum		elems[FUNNEL_MAX_STEPS];
+	bool		first;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	state = PG_GETARG_INT64(0);
+	n = RetentionCheck(state);
+	first = (state & 1) != 0;
+	for (int k = 0; k < n; k++)
+		elems[k] = BoolGetDatum(first && (state & ((int64) 1 << k)) != 0);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, BOOLOID, 1, true, TYPALIGN_CHAR));
+}
