@@ -44,19 +44,27 @@ SELECT x.brand, y.full_name, false FROM brand x JOIN brand y
  WHERE x.brand IS NOT NULL;
 SELECT same, count(*) FROM pair GROUP BY same ORDER BY same;
 
--- cdp at its default threshold; pg_trgm at its best threshold in hindsight
+-- precision and recall of cdp.company_match at its default threshold, and of
+-- pg_trgm similarity at its best threshold in hindsight, over a table of
+-- scored pairs (same, cdp, trgm)
+CREATE FUNCTION pg_temp.prf(scored regclass)
+RETURNS TABLE (method text, p numeric, r numeric) LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY EXECUTE format($q$
+        SELECT 'cdp', sum((cdp AND same)::int)::numeric / nullif(sum(cdp::int), 0),
+               sum((cdp AND same)::int)::numeric / sum(same::int)
+          FROM %1$s
+        UNION ALL
+        (SELECT 'pg_trgm best', y.p, y.r FROM (
+             SELECT sum((trgm >= t AND same)::int)::numeric / nullif(sum((trgm >= t)::int), 0) AS p,
+                    sum((trgm >= t AND same)::int)::numeric / sum(same::int) AS r
+               FROM %1$s, generate_series(0.05, 0.95, 0.05) t GROUP BY t) y
+          ORDER BY coalesce(2 * y.p * y.r / nullif(y.p + y.r, 0), 0) DESC LIMIT 1)$q$, scored);
+END
+$$;
 CREATE TEMP TABLE scored AS
 SELECT same, cdp.company_match(a, b) AS cdp, similarity(a, b) AS trgm FROM pair;
-CREATE TEMP TABLE prf AS
-SELECT 'cdp' AS method, sum((cdp AND same)::int)::numeric / nullif(sum(cdp::int), 0) AS p,
-       sum((cdp AND same)::int)::numeric / sum(same::int) AS r
-  FROM scored;
-INSERT INTO prf
-SELECT 'pg_trgm best', p, r FROM (
-SELECT sum((trgm >= t AND same)::int)::numeric / nullif(sum((trgm >= t)::int), 0) AS p,
-       sum((trgm >= t AND same)::int)::numeric / sum(same::int) AS r
-  FROM scored, generate_series(0.05, 0.95, 0.05) t GROUP BY t) y
- ORDER BY coalesce(2 * p * r / nullif(p + r, 0), 0) DESC LIMIT 1;
+CREATE TEMP TABLE prf AS SELECT * FROM pg_temp.prf('scored');
 SELECT method, round(p, 3) AS precision, round(r, 3) AS recall,
        round(2 * p * r / nullif(p + r, 0), 3) AS f1
   FROM prf ORDER BY method;
@@ -70,16 +78,7 @@ CREATE TEMP TABLE en (a text, b text, dup int);
 \copy en FROM '../shared/data/company_pairs_en_dev.csv' WITH (FORMAT csv, HEADER)
 CREATE TEMP TABLE en_scored AS
 SELECT dup = 1 AS same, cdp.company_match(a, b) AS cdp, similarity(a, b) AS trgm FROM en;
-CREATE TEMP TABLE en_prf AS
-SELECT 'cdp' AS method, sum((cdp AND same)::int)::numeric / nullif(sum(cdp::int), 0) AS p,
-       sum((cdp AND same)::int)::numeric / sum(same::int) AS r
-  FROM en_scored;
-INSERT INTO en_prf
-SELECT 'pg_trgm best', p, r FROM (
-SELECT sum((trgm >= t AND same)::int)::numeric / nullif(sum((trgm >= t)::int), 0) AS p,
-       sum((trgm >= t AND same)::int)::numeric / sum(same::int) AS r
-  FROM en_scored, generate_series(0.05, 0.95, 0.05) t GROUP BY t) y
- ORDER BY coalesce(2 * p * r / nullif(p + r, 0), 0) DESC LIMIT 1;
+CREATE TEMP TABLE en_prf AS SELECT * FROM pg_temp.prf('en_scored');
 SELECT method, round(p, 3) AS precision, round(r, 3) AS recall,
        round(2 * p * r / nullif(p + r, 0), 3) AS f1
   FROM en_prf ORDER BY method;

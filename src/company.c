@@ -779,8 +779,8 @@ ContainsBytes(const char *hay, int hlen, const char *needle, int nlen)
 /*
  * Short-name rule, one direction: x is the short form (简称) of y when x's
  * core (two characters at least) appears in order in y's body.  Scaled by
- * the share of y's core it covers; penalised when x names an industry y
- * does not mention, or a region that disagrees with y's.
+ * the share of y's core it covers; capped when x names an industry y does
+ * not mention.  Conflicting regions are handled by the caller.
  */
 static double
 ShortNameScore(const Parsed *x, const Parsed *y)

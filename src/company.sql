@@ -51,27 +51,35 @@ CREATE FUNCTION @extschema@.report_progress(message text) RETURNS void
     LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.report_progress(text) IS 'Shows message as this backend''s pg_stat_activity.query (progress of a long cdp operation, readable by any session at once); NULL restores the statement text';
 
+-- Install-time helper: pg_trgm may live in any schema (PostgreSQL 15 has no
+-- @extschema:name@), so the statements that name its operators and operator
+-- class are written with TRGM_SCHEMA and run through this function, which
+-- substitutes pg_trgm's schema once.  Dropped at the end of this script.
+CREATE FUNCTION @extschema@.install_with_trgm(body text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE pg_catalog.replace(body, 'TRGM_SCHEMA',
+        (SELECT pg_catalog.quote_ident(e.extnamespace::pg_catalog.regnamespace::pg_catalog.text)
+           FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_trgm'));
+END
+$$;
+
 -- The index match_accounts and find_duplicate_accounts probe.  It holds the
 -- search key, not the name: region, industry and legal-form words would make
 -- every probe visit a large part of the table.  fastupdate is off: with a
 -- pending list every probe reads all recently inserted entries one by one
 -- (2 ms after a bulk load of 20,000 accounts), and a lookup per incoming
 -- lead matters more than bulk-load speed.
--- pg_trgm may live in any schema (PostgreSQL 15 has no @extschema:name@),
--- so its operator class and operator are looked up here, once.
-DO $do$
-BEGIN
-    EXECUTE pg_catalog.format(
-        'CREATE INDEX account_name_search_idx ON @extschema@.account
-             USING gin (@extschema@.company_search_key(name) %1$I.gin_trgm_ops)
-             WITH (fastupdate = off);
-         CREATE INDEX account_name_pinyin_idx ON @extschema@.account
-             USING gin (@extschema@.company_pinyin_key(name) %1$I.gin_trgm_ops)
-             WITH (fastupdate = off)',
-        (SELECT e.extnamespace::pg_catalog.regnamespace::pg_catalog.text
-           FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_trgm'));
-END
-$do$;
+SELECT @extschema@.install_with_trgm($sql$
+CREATE INDEX account_name_search_idx ON @extschema@.account
+    USING gin (@extschema@.company_search_key(name) TRGM_SCHEMA.gin_trgm_ops)
+    WITH (fastupdate = off);
+CREATE INDEX account_name_pinyin_idx ON @extschema@.account
+    USING gin (@extschema@.company_pinyin_key(name) TRGM_SCHEMA.gin_trgm_ops)
+    WITH (fastupdate = off)
+$sql$);
 
 -- ---------------------------------------------------------------------------
 -- match_accounts
@@ -96,9 +104,7 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION @extschema@.email_domain(text) IS 'Company domain of an e-mail or web address (lower case, no scheme, www., port or path); NULL for free mail providers such as qq.com, 163.com and gmail.com';
 
-DO $do$
-BEGIN
-    EXECUTE pg_catalog.replace($fn$
+SELECT @extschema@.install_with_trgm($fn$
 CREATE FUNCTION @extschema@.match_accounts(name text, domain text DEFAULT NULL, k integer DEFAULT 5)
 RETURNS TABLE (account_id bigint, account_name text, score real, matched_by text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -163,11 +169,7 @@ BEGIN
      LIMIT k;
 END;
 $body$;
-$fn$, 'TRGM_SCHEMA',
-        (SELECT pg_catalog.quote_ident(e.extnamespace::pg_catalog.regnamespace::pg_catalog.text)
-           FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_trgm'));
-END
-$do$;
+$fn$);
 COMMENT ON FUNCTION @extschema@.match_accounts(text, text, integer) IS 'Accounts that may be the company named (and with the web or e-mail domain given), best first: score in [0, 1], matched_by domain, key (same canonical name) or name (similar name), joined with + when several apply; index-backed, never a scan of all accounts';
 
 -- ---------------------------------------------------------------------------
@@ -349,9 +351,7 @@ COMMENT ON COLUMN @extschema@.lead_match_review.matched_at IS 'When the lead was
 -- Duplicates and merges
 -- ---------------------------------------------------------------------------
 
-DO $do$
-BEGIN
-    EXECUTE pg_catalog.replace($fn$
+SELECT @extschema@.install_with_trgm($fn$
 CREATE FUNCTION @extschema@.find_duplicate_accounts(threshold real DEFAULT NULL)
 RETURNS TABLE (cluster_id bigint, account_id bigint, account_name text, score real)
 LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
@@ -442,11 +442,7 @@ BEGIN
      ORDER BY l.label, l.id;
 END;
 $body$;
-$fn$, 'TRGM_SCHEMA',
-        (SELECT pg_catalog.quote_ident(e.extnamespace::pg_catalog.regnamespace::pg_catalog.text)
-           FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_trgm'));
-END
-$do$;
+$fn$);
 COMMENT ON FUNCTION @extschema@.find_duplicate_accounts(real) IS 'Clusters of accounts that look like the same company (重复客户), found by index blocking (trigram index on the search key, equal domains), never by comparing all pairs; threshold defaults to cdp.company_match_threshold';
 
 CREATE TABLE @extschema@.account_merge_log (
@@ -626,3 +622,5 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.merge_accounts(bigint, bigint) IS 'Merges duplicate into survivor (合并客户) in one transaction: every row referencing the duplicate through a foreign key (found in the catalog, so later tables are covered) and its stage history are re-pointed, the duplicate row is logged in cdp.account_merge_log and deleted; returns the number of rows re-pointed; progress in pg_stat_activity.query';
+
+DROP FUNCTION @extschema@.install_with_trgm(text);
