@@ -103,6 +103,7 @@ static const char *const industry_words[] = {
 	"连锁", "零售", "批发", "市场", "供应链", "货运", "快递", "港口", "机场",
 	"铁路", "高速", "公路", "交通", "园林", "景观", "绿化", "农牧", "牧业",
 	"渔业", "林业", "种业", "饲料", "畜牧", "水产", "茶业", "茶叶", "粮油",
+	"零部件", "汽车零部件", "器械", "医疗器械", "配件", "电池", "模具", "轴承",
 };
 
 /*
@@ -821,6 +822,40 @@ ShortNameScore(const Parsed *x, const Parsed *y)
 }
 
 /*
+ * Do the first two characters of the two cores have one in common?
+ */
+static bool
+SharedHead(const Parsed *x, const Parsed *y)
+{
+	UChar32		hx[2],
+				hy[2];
+	int32		i = 0,
+				j = 0;
+	int			nx = 0,
+				ny = 0;
+
+	while (nx < 2 && i < x->core_end - x->body)
+	{
+		UChar32		c;
+
+		U8_NEXT(x->han + x->body, i, x->core_end - x->body, c);
+		hx[nx++] = c;
+	}
+	while (ny < 2 && j < y->core_end - y->body)
+	{
+		UChar32		c;
+
+		U8_NEXT(y->han + y->body, j, y->core_end - y->body, c);
+		hy[ny++] = c;
+	}
+	for (i = 0; i < nx; i++)
+		for (j = 0; j < ny; j++)
+			if (hx[i] == hy[j])
+				return true;
+	return false;
+}
+
+/*
  * Both names open with a region and the regions differ (北京华远科技 and
  * 上海华远科技 are two registrations): then they are not the same company,
  * however alike the rest.  A province and a city in it do not conflict
@@ -1061,8 +1096,17 @@ KeySimilarity(const char *ka, const char *kb)
 		 * share five of six characters but no brand bigram).
 		 */
 		if (a.core_end > a.body && b.core_end > b.body)
+		{
 			sh = BigramDice(a.han + a.body, a.core_end - a.body,
 							b.han + b.body, b.core_end - b.body);
+			/*
+			 * A brand opens the core: when the first two characters of the
+			 * cores have none in common, what they share is descriptive
+			 * words the industry list lacks (创新汽车配套 and 博远汽车配套).
+			 */
+			if (!SharedHead(&a, &b))
+				sh = Min(sh, 0.5);
+		}
 		else
 			sh = BigramDice(a.han, a.hanlen, b.han, b.hanlen);
 		sh = Max(sh, ShortNameScore(&a, &b));
