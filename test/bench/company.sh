@@ -116,8 +116,8 @@ SELECT format('%s: p50 %s ms, mean %s ms, p95 %s ms, top hit is the company for 
   FROM bench_time GROUP BY method ORDER BY method;
 SELECT format('match_accounts / pg_trgm knn: p50 ratio %s, mean ratio %s (target p50 ratio <= 3)',
               round(((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM bench_time WHERE method = 'match_accounts')
-            / (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM bench_time WHERE method = 'pg_trgm knn'))::numeric, 2),
+            / (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM bench_time WHERE method = 'pg_trgm knn'))::numeric, 4),
               round(((SELECT avg(ms) FROM bench_time WHERE method = 'match_accounts')
-            / (SELECT avg(ms) FROM bench_time WHERE method = 'pg_trgm knn'))::numeric, 2));
+            / (SELECT avg(ms) FROM bench_time WHERE method = 'pg_trgm knn'))::numeric, 4));
 SQL
 "$CDP_BINDIR/dropdb" "$db"
