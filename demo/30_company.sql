@@ -1,5 +1,10 @@
 -- demo/30_company.sql: company matching, lead-to-account matching, duplicates,
 -- merges and cities on the demo data set.
+--
+-- The demo gives companies of one brand and industry in several cities the
+-- same web domain, so leads known only by domain or short name are left for
+-- review rather than guessed, and those accounts pair up as duplicates by
+-- domain.
 \set ON_ERROR_STOP 1
 
 \echo
@@ -46,7 +51,7 @@ SELECT cluster_id, account_id, account_name, round(score::numeric, 2) AS score
 \echo '== Merging one duplicate (rolled back, so the later reports see the original data)'
 BEGIN;
 INSERT INTO cdp.contact (account_id, name, title)
-SELECT max(account_id), '王磊', '采购经理 Purchasing manager' FROM cdp.account WHERE source = 'import_dup';
+SELECT min(account_id), '王磊', '采购经理 Purchasing manager' FROM cdp.account WHERE source = 'import_dup';
 SELECT cdp.merge_accounts(
          (SELECT min(account_id) FROM cdp.account),
          (SELECT min(account_id) FROM cdp.account WHERE source = 'import_dup')) AS rows_repointed;
