@@ -3,6 +3,8 @@
 SET client_min_messages = warning;
 CREATE EXTENSION cdp CASCADE;
 RESET client_min_messages;
+-- error messages without the PL/pgSQL line numbers of the functions
+\set SHOW_CONTEXT never
 
 -- a realistic table: region + brand + industry word + legal form, built
 -- deterministically, plus the companies the tests look for

@@ -107,12 +107,13 @@ COMMENT ON FUNCTION @extschema@.email_domain(text) IS 'Company domain of an e-ma
 SELECT @extschema@.install_with_trgm($fn$
 CREATE FUNCTION @extschema@.match_accounts(name text, domain text DEFAULT NULL, k integer DEFAULT 5)
 RETURNS TABLE (account_id bigint, account_name text, score real, matched_by text)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 SET pg_trgm.similarity_threshold = 0.4
 SET pg_trgm.word_similarity_threshold = 0.6
 AS $body$
--- STABLE: reads cdp.account.  The name probe is "search key % query search
+-- STABLE: reads cdp.account.  PARALLEL RESTRICTED: its SET clauses cannot
+-- be applied in a parallel worker.  The name probe is "search key % query search
 -- key" (similar as a whole, threshold 0.4) or "query search key <% search
 -- key" (the query is a word of the account's key, 0.6: 百度 in 百度网讯) on
 -- account_name_search_idx (GIN, pg_trgm), and for a name without Han
@@ -354,12 +355,13 @@ COMMENT ON COLUMN @extschema@.lead_match_review.matched_at IS 'When the lead was
 SELECT @extschema@.install_with_trgm($fn$
 CREATE FUNCTION @extschema@.find_duplicate_accounts(threshold real DEFAULT NULL)
 RETURNS TABLE (cluster_id bigint, account_id bigint, account_name text, score real)
-LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET pg_trgm.similarity_threshold = 0.4
 SET pg_trgm.word_similarity_threshold = 0.6
 AS $body$
--- VOLATILE: reports progress (cdp.report_progress).  Blocking: every account
+-- VOLATILE, PARALLEL UNSAFE: writes temporary tables and reports progress
+-- (cdp.report_progress).  Blocking: every account
 -- probes account_name_search_idx for the accounts sharing its distinctive
 -- trigrams, and accounts with the same domain are paired; only those pairs
 -- are scored.  Work grows with the number of accounts, not its square.
