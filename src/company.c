@@ -104,6 +104,7 @@ static const char *const industry_words[] = {
 	"铁路", "高速", "公路", "交通", "园林", "景观", "绿化", "农牧", "牧业",
 	"渔业", "林业", "种业", "饲料", "畜牧", "水产", "茶业", "茶叶", "粮油",
 	"零部件", "汽车零部件", "器械", "医疗器械", "配件", "电池", "模具", "轴承",
+	"味业", "调味", "酒厂", "酿酒", "矿业集团", "天然气", "药业集团",
 };
 
 /*
@@ -727,17 +728,24 @@ BigramDice(const char *a, int alen, const char *b, int blen)
 	return 2.0 * shared / (ga + gb);
 }
 
-/* is needle (bytes of whole characters) a character subsequence of hay? */
+/*
+ * Is needle (bytes of whole characters) a character subsequence of hay,
+ * with at most three characters skipped between two matched ones (浦发 in
+ * 浦东发展, not 启程 in 启弘电力工程)?  Each character is matched at its first
+ * occurrence after the previous match.
+ */
 static bool
 IsSubsequence(const char *needle, int nlen, const char *hay, int hlen)
 {
 	int32		i = 0,
 				j = 0;
+	bool		first = true;
 
 	while (i < nlen)
 	{
 		UChar32		c,
 					d = -1;
+		int			skipped = 0;
 
 		U8_NEXT(needle, i, nlen, c);
 		while (j < hlen)
@@ -745,9 +753,11 @@ IsSubsequence(const char *needle, int nlen, const char *hay, int hlen)
 			U8_NEXT(hay, j, hlen, d);
 			if (d == c)
 				break;
+			skipped++;
 		}
-		if (d != c)
+		if (d != c || (!first && skipped > 3))
 			return false;
+		first = false;
 	}
 	return true;
 }
@@ -777,6 +787,51 @@ ContainsBytes(const char *hay, int hlen, const char *needle, int nlen)
 	return false;
 }
 
+/* corporate words that say nothing about the business */
+static const char *const generic_industry_words[] = {
+	"股份", "集团", "控股", "实业", "发展", "国际",
+};
+
+/*
+ * Does industry text ind (UTF-8 Han) agree with text other?  Generic
+ * corporate words are ignored (伊利股份 and 伊利实业集团); what is left must
+ * share a character with other (味业 and 调味食品 share 味; 银行 and
+ * 幸福基业 share none).  Empty or generic-only ind agrees with anything.
+ */
+static bool
+IndustryAgrees(const char *ind, int len, const char *other, int olen)
+{
+	int32		i = 0;
+	bool		any = false;
+
+	while (i < len)
+	{
+		UChar32		c;
+		int32		at = i;
+		bool		generic = false;
+		int			k;
+
+		for (k = 0; k < lengthof(generic_industry_words); k++)
+		{
+			int			gl = strlen(generic_industry_words[k]);
+
+			if (len - at >= gl && memcmp(ind + at, generic_industry_words[k], gl) == 0)
+			{
+				i = at + gl;
+				generic = true;
+				break;
+			}
+		}
+		if (generic)
+			continue;
+		U8_NEXT(ind, i, len, c);
+		any = true;
+		if (ContainsBytes(other, olen, ind + at, i - at))
+			return true;
+	}
+	return !any;
+}
+
 /*
  * Short-name rule, one direction: x is the short form (简称) of y when x's
  * core (two characters at least) appears in order in y's body.  Scaled by
@@ -791,7 +846,9 @@ ShortNameScore(const Parsed *x, const Parsed *y)
 	int			xc,
 				yc,
 				xind,
-				tend;
+				tend,
+				ystart;
+	bool		matched;
 	double		s;
 
 	if (xcore <= 0 || CharCount(x->han + x->body, xcore) < 2)
@@ -806,17 +863,41 @@ ShortNameScore(const Parsed *x, const Parsed *y)
 	if (xind > 0 && tend - y->body >= xind &&
 		memcmp(y->han + tend - xind, x->han + x->core_end, xind) == 0)
 		tend -= xind;
-	if (!IsSubsequence(x->han + x->body, xcore, y->han + y->body, tend - y->body))
+	/*
+	 * A short name without region may open with the first character of the
+	 * other's region (上汽 for 上海汽车); otherwise it is matched after the
+	 * region.
+	 */
+	ystart = y->body;
+	matched = false;
+	if (x->body == 0 && y->body > 0)
+	{
+		/* x's first character opens y's region: the rest follows it */
+		int32		xi = 0,
+					yi = 0;
+		UChar32		xc0,
+					yc0;
+
+		U8_NEXT(x->han, xi, xcore, xc0);
+		U8_NEXT(y->han, yi, y->body, yc0);
+		if (xc0 == yc0 &&
+			IsSubsequence(x->han + xi, xcore - xi, y->han + y->body, tend - y->body))
+		{
+			ystart = 0;
+			matched = true;
+		}
+	}
+	if (!matched &&
+		!IsSubsequence(x->han + x->body, xcore, y->han + ystart, tend - ystart))
 		return 0.0;
 	xc = CharCount(x->han + x->body, xcore);
 	yc = Max(CharCount(y->han + y->body, Max(ycore, 0)), xc);
 	s = 0.6 + 0.4 * (double) xc / yc;
-	if (ContainsBytes(y->han + y->body, tend - y->body, x->han + x->body, xcore))
+	if (ContainsBytes(y->han + ystart, tend - ystart, x->han + x->body, xcore))
 		s += 0.1;
-	/* industry words of x must appear in y */
-	if (x->hanlen > x->core_end &&
-		!ContainsBytes(y->han + y->body, y->hanlen - y->body,
-					   x->han + x->core_end, x->hanlen - x->core_end))
+	/* the industry x names must be y's as well */
+	if (!IndustryAgrees(x->han + x->core_end, x->hanlen - x->core_end,
+						y->han + y->body, y->hanlen - y->body))
 		s = Min(s, 0.5);
 	return Min(s, 1.0);
 }
@@ -877,8 +958,8 @@ RegionsConflict(const Parsed *x, const Parsed *y)
 }
 
 /*
- * Both names end in industry words and neither's contains the other's
- * (华远科技 and 华远贸易): two companies of one brand family at most.
+ * Both names end in industry words that do not agree (IndustryAgrees:
+ * 华远科技 and 华远贸易): two companies of one brand family at most.
  */
 static bool
 IndustriesConflict(const Parsed *x, const Parsed *y)
@@ -886,10 +967,13 @@ IndustriesConflict(const Parsed *x, const Parsed *y)
 	int			xl = x->hanlen - x->core_end;
 	int			yl = y->hanlen - y->core_end;
 
-	if (xl == 0 || yl == 0)
+	/* generic-only words (集团, 股份) agree with anything */
+	if (xl == 0 || yl == 0 ||
+		IndustryAgrees(x->han + x->core_end, xl, "", 0) ||
+		IndustryAgrees(y->han + y->core_end, yl, "", 0))
 		return false;
-	return !ContainsBytes(x->han + x->core_end, xl, y->han + y->core_end, yl) &&
-		!ContainsBytes(y->han + y->core_end, yl, x->han + x->core_end, xl);
+	return !IndustryAgrees(x->han + x->core_end, xl, y->han + y->core_end, yl) ||
+		!IndustryAgrees(y->han + y->core_end, yl, x->han + x->core_end, xl);
 }
 
 /* trigram similarity of two word strings, pg_trgm style (padded words) */
