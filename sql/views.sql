@@ -1,0 +1,359 @@
+-- views: the BI layer (CDP sheets, 4R metrics, pools, segments) on a small,
+-- hand-made data set whose every figure can be checked by hand.
+SET client_min_messages = warning;
+CREATE EXTENSION cdp CASCADE;
+RESET client_min_messages;
+SET timezone = 'UTC';
+
+------------------------------------------------------------------------------
+-- segment_of
+------------------------------------------------------------------------------
+SELECT d, e, r, cdp.segment_of(d, e, r) AS segment
+  FROM (VALUES ('small_c', 5000, 1e9),      -- a declared segment wins over size
+               (NULL, 300, NULL),           -- 300 employees: big_b
+               (NULL, 299, 99999999.99),    -- just under both lines: small_b
+               (NULL, 10, 100000000),       -- revenue line: big_b
+               (NULL, NULL, 5e6),           -- only revenue known: small_b
+               (NULL, 0, 1000000),          -- no staff, high spend: big_c
+               (NULL, 0, 999999),           -- no staff: small_c
+               (NULL, 0, NULL),             -- no staff, spend unknown: small_c
+               (NULL, NULL, NULL)           -- nothing known: NULL
+       ) AS t(d, e, r);
+-- invalid: a declared segment outside the four
+SELECT cdp.segment_of('mid_b', 10, 1);
+-- invalid: negative employees
+SELECT cdp.segment_of(NULL, -1, 1);
+-- invalid: negative revenue
+SELECT cdp.segment_of(NULL, 1, -5);
+-- the views use it as an inlined expression, not a function call per row
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT cdp.segment_of(a.segment, a.employees, a.annual_revenue) FROM cdp.account a;
+
+------------------------------------------------------------------------------
+-- data: five accounts, contacts, consent, leads, touchpoints, stage moves,
+-- opportunities, orders, competitor orders, a campaign and a city sheet
+------------------------------------------------------------------------------
+INSERT INTO cdp.campaign (name, channel, started_on, ended_on, budget, cost)
+VALUES ('Expo 展会', 'event', '2024-03-01', '2024-03-03', 10000, 8000);
+
+SELECT set_config('cdp.stage_time', '2024-03-05', false) \g /dev/null
+INSERT INTO cdp.account (name, domain, city, industry, tier, employees, annual_revenue, owner, created_at)
+VALUES ('Alpha 机械有限公司', 'alpha.cn', '广州市', '机械', 'key', 500, NULL, 'rep_a', '2024-03-05');
+SELECT set_config('cdp.stage_time', '2024-03-20', false) \g /dev/null
+INSERT INTO cdp.account (name, domain, city, industry, tier, employees, annual_revenue, created_at)
+VALUES ('Beta 科技', 'beta.cn', 'Guangzhou', '科技', 'standard', 50, 1000000, '2024-03-20');
+SELECT set_config('cdp.stage_time', '2024-04-02', false) \g /dev/null
+INSERT INTO cdp.account (name, city, tier, created_at)
+VALUES ('alpha 机械有限公司 ', '深圳', 'long_tail', '2024-04-02');                 -- same name as 1
+INSERT INTO cdp.account (name, domain, city, tier, employees, annual_revenue, created_at)
+VALUES ('Gamma 餐饮', 'gamma.cn', '广州', 'long_tail', 0, 2000000, '2024-04-02');
+INSERT INTO cdp.account (name, domain, city, segment, tier, created_at)
+VALUES ('Delta 门店', 'alpha.cn', '广州', 'small_c', 'long_tail', '2024-04-02');  -- alpha.cn in 广州 again
+SELECT account_id, name, cdp.segment_of(segment, employees, annual_revenue) FROM cdp.account ORDER BY 1;
+
+INSERT INTO cdp.contact (account_id, name, decision_role, verified, created_at) VALUES
+    (1, '王总', 'decision_maker', true, '2024-03-06'),
+    (1, '李工', 'procurement', false, '2024-03-06'),
+    (1, '赵会计', 'finance', true, '2024-04-01'),
+    (2, '陈', NULL, false, '2024-03-21');
+INSERT INTO cdp.consent (contact_id, channel, granted, recorded_at) VALUES
+    (1, 'email', true, '2024-03-06'),
+    (2, 'email', true, '2024-03-06'),
+    (2, 'email', false, '2024-03-08');                  -- withdrawn: latest wins
+INSERT INTO cdp.relationship (from_contact, to_contact, kind, created_at) VALUES
+    (2, 1, 'reports_to', '2024-03-07');
+
+INSERT INTO cdp.lead (company_name, account_id, campaign_id, created_at) VALUES
+    ('Beta', 2, 1, '2024-03-20'),
+    ('Unknown Co', NULL, 1, '2024-03-22');
+
+INSERT INTO cdp.touchpoint (account_id, contact_id, lead_id, campaign_id, channel, direction, kind, outcome, cost, occurred_at) VALUES
+    (1, 1, NULL, NULL, 'email', 'outbound', 'email_sent', 'replied', 1, '2024-03-07'),
+    (1, 2, NULL, NULL, 'email', 'outbound', 'email_sent', NULL, 1, '2024-03-09'),   -- no consent any more
+    (1, 1, NULL, NULL, 'phone', 'outbound', 'call', 'connected', 5, '2024-03-10'),  -- no phone consent
+    (1, 1, NULL, NULL, 'wechat', 'inbound', 'message', NULL, NULL, '2024-03-11'),
+    (NULL, NULL, 1, 1, 'web', 'inbound', 'form_submit', NULL, 50, '2024-03-20'),     -- account via the lead
+    (4, NULL, NULL, NULL, 'visit', 'outbound', 'meeting', NULL, 200, '2024-04-03');
+
+-- a year of moves, at fixed times
+SELECT set_config('cdp.stage_time', '2024-03-08', false) \g /dev/null
+UPDATE cdp.account SET stage = 'mql' WHERE account_id = 1;
+SELECT set_config('cdp.stage_time', '2024-03-15', false) \g /dev/null
+UPDATE cdp.account SET stage = 'sql' WHERE account_id = 1;
+SELECT set_config('cdp.stage_time', '2024-03-22', false) \g /dev/null
+UPDATE cdp.account SET stage = 'mql' WHERE account_id = 2;
+SELECT set_config('cdp.stage_time', '2024-03-25', false) \g /dev/null
+UPDATE cdp.account SET stage = 'opportunity' WHERE account_id = 1;
+INSERT INTO cdp.opportunity (account_id, amount, stage, owner, created_at)
+VALUES (1, 100000, 'discovery', 'rep_a', '2024-03-25');
+SELECT set_config('cdp.stage_time', '2024-04-10', false) \g /dev/null
+UPDATE cdp.opportunity SET stage = 'won', closed_at = '2024-04-10' WHERE opportunity_id = 1;
+UPDATE cdp.account SET stage = 'customer' WHERE account_id = 1;
+SELECT set_config('cdp.stage_time', '2024-04-12', false) \g /dev/null
+UPDATE cdp.account SET stage = 'sql', owner = 'rep_b' WHERE account_id = 2;
+INSERT INTO cdp.opportunity (account_id, amount, stage, owner, referred_by, created_at)
+VALUES (2, 40000, 'discovery', 'rep_b', 1, '2024-04-12');
+SELECT set_config('cdp.stage_time', '2024-04-20', false) \g /dev/null
+UPDATE cdp.opportunity SET stage = 'lost', lost_reason = 'price', closed_at = '2024-04-20' WHERE opportunity_id = 2;
+SELECT set_config('cdp.stage_time', '2024-05-20', false) \g /dev/null
+UPDATE cdp.account SET stage = 'advocate' WHERE account_id = 1;
+SELECT set_config('cdp.stage_time', '', false) \g /dev/null
+
+INSERT INTO cdp."order" (account_id, opportunity_id, ordered_at, amount, cost) VALUES
+    (1, 1, '2024-04-15', 100000, 60000),
+    (1, 1, '2024-05-15', 50000, 30000),     -- a repeat purchase
+    (2, NULL, '2024-05-03', 20000, NULL),
+    (2, NULL, now() - interval '10 days', 30000, 21000),
+    (2, NULL, now() - interval '400 days', 10000, 7000);
+INSERT INTO cdp.competitor_order (account_id, competitor, ordered_at, amount) VALUES
+    (2, 'ABB', current_date - 30, 90000),
+    (2, 'ABB', current_date - 500, 45000),
+    (2, '西门子', current_date - 20, 10000);
+
+INSERT INTO cdp.city_market (city, market, similar_customers, transaction_volume, maturity)
+VALUES ('广州', 'all', 10, 1000000, 'growing');
+INSERT INTO cdp.account_profile (account_id, scale, pain_points, service_fit, profit_level, annual_purchase_volume)
+VALUES (2, '50 人', '交期长', '  ', 'medium', 200000);     -- service_fit blank counts as empty
+
+------------------------------------------------------------------------------
+-- CDP sheets
+------------------------------------------------------------------------------
+SELECT city, our_accounts, our_customers, our_revenue_12m_cny, customer_penetration, share_of_transactions
+  FROM cdp.sheet_city_market;
+SELECT account_id, segment, tier, stage, owner, contacts, verified_contacts, decision_makers, scale, pain_points
+  FROM cdp.sheet_account_profile ORDER BY account_id;
+SELECT account_id, open_opportunities, open_pipeline_cny, last_touch_at, touches_90d
+  FROM cdp.sheet_development_strategy ORDER BY account_id;
+SELECT account_id, profit_level, orders_12m, revenue_12m_cny, gross_profit_12m_cny, gross_margin_12m, share_of_wallet
+  FROM cdp.sheet_operating_kpis ORDER BY account_id;
+SELECT account_id, own_orders, own_amount_cny, own_amount_12m_cny, own_amount_prev_12m_cny, own_trend,
+       competitor_orders, competitor_amount_12m_cny, competitor_amount_prev_12m_cny, competitor_trend,
+       main_competitor, our_share_12m
+  FROM cdp.sheet_order_history ORDER BY account_id;
+
+-- completeness: key accounts require 21 fields, standard 9, long tail 3
+SELECT tier, count(*) FROM cdp.sheet_requirement GROUP BY tier ORDER BY tier;
+SELECT account_id, tier, required_fields, filled_fields, completeness, is_complete, missing_fields
+  FROM cdp.sheet_completeness ORDER BY account_id;
+
+-- every field the view checks is named as in cdp.sheet_field: filling one
+-- field of the key account at a time removes exactly that name from its
+-- missing fields
+CREATE TEMP TABLE field_check (field name, before text, after text);
+INSERT INTO cdp.sheet_requirement (tier, field) VALUES ('key', 'acquisition_cost');
+DO $$
+DECLARE
+    f record;
+    b text;
+    a text;
+BEGIN
+    INSERT INTO cdp.account_profile (account_id) VALUES (1);
+    FOR f IN SELECT * FROM cdp.sheet_field ORDER BY bit LOOP
+        SELECT missing_fields INTO b FROM cdp.sheet_completeness WHERE account_id = 1;
+        IF f.sheet <> 'account' THEN
+            EXECUTE format('UPDATE cdp.account_profile SET %I = %L WHERE account_id = 1', f.field,
+                           CASE f.field WHEN 'profit_level' THEN 'high' WHEN 'acquisition_cost' THEN '1'
+                                WHEN 'equipment_budget' THEN '1' WHEN 'annual_purchase_volume' THEN '1' ELSE 'x' END);
+        ELSIF f.field IN ('industry', 'city', 'owner') THEN
+            EXECUTE format('UPDATE cdp.account SET %I = NULL WHERE account_id = 1', f.field);
+            SELECT missing_fields INTO b FROM cdp.sheet_completeness WHERE account_id = 1;
+            EXECUTE format('UPDATE cdp.account SET %I = %L WHERE account_id = 1', f.field,
+                           CASE f.field WHEN 'owner' THEN 'rep_a' WHEN 'city' THEN '广州市' ELSE '机械' END);
+        ELSIF f.field IN ('employees', 'annual_revenue') THEN
+            EXECUTE format('UPDATE cdp.account SET %I = NULL WHERE account_id = 1', f.field);
+            SELECT missing_fields INTO b FROM cdp.sheet_completeness WHERE account_id = 1;
+            EXECUTE format('UPDATE cdp.account SET %I = 500 WHERE account_id = 1', f.field);
+        ELSIF f.field = 'decision_maker' THEN
+            UPDATE cdp.contact SET decision_role = 'user' WHERE contact_id = 1;
+            SELECT missing_fields INTO b FROM cdp.sheet_completeness WHERE account_id = 1;
+            UPDATE cdp.contact SET decision_role = 'decision_maker' WHERE contact_id = 1;
+        ELSE  -- contacts: account 3 has none; give it one and take it away
+            SELECT missing_fields INTO b FROM cdp.sheet_completeness WHERE account_id = 3;
+            INSERT INTO cdp.contact (account_id, name) VALUES (3, 'tmp');
+            SELECT missing_fields INTO a FROM cdp.sheet_completeness WHERE account_id = 3;
+            DELETE FROM cdp.contact WHERE account_id = 3;
+            INSERT INTO field_check VALUES (f.field, b, a);
+            CONTINUE;
+        END IF;
+        SELECT missing_fields INTO a FROM cdp.sheet_completeness WHERE account_id = 1;
+        INSERT INTO field_check VALUES (f.field, b, a);
+    END LOOP;
+END
+$$;
+SELECT field,
+       field::text = ANY (string_to_array(before, ', ')) AS missing_before,
+       field::text = ANY (coalesce(string_to_array(after, ', '), '{}')) AS missing_after,
+       coalesce(array_length(string_to_array(before, ', '), 1), 0)
+         - coalesce(array_length(string_to_array(after, ', '), 1), 0) AS fewer_missing
+  FROM field_check ORDER BY field;
+SELECT account_id, required_fields, filled_fields, completeness, is_complete, missing_fields
+  FROM cdp.sheet_completeness WHERE account_id = 1;
+DELETE FROM cdp.sheet_requirement WHERE tier = 'key' AND field = 'acquisition_cost';
+
+-- requirements are data: standard accounts stop requiring service_fit
+DELETE FROM cdp.sheet_requirement WHERE tier = 'standard' AND field = 'service_fit';
+SELECT account_id, required_fields, filled_fields, is_complete, missing_fields
+  FROM cdp.sheet_completeness WHERE account_id = 2;
+-- invalid: a field the sheets do not have
+INSERT INTO cdp.sheet_requirement (tier, field) VALUES ('key', 'shoe_size');
+-- invalid: a tier that does not exist
+INSERT INTO cdp.sheet_requirement (tier, field) VALUES ('vip', 'city');
+
+------------------------------------------------------------------------------
+-- completeness as a lifecycle stage guard
+------------------------------------------------------------------------------
+-- built-in b2b stage sql, for accounts and leads: complete sheet required
+UPDATE cdp.lifecycle_stage SET guard = 'cdp.sheet_complete(regclass,text,text)'::regprocedure
+ WHERE model = 'b2b' AND stage = 'sql';
+-- refused: account 5 (long tail) lacks industry and contacts
+UPDATE cdp.account SET stage = 'sql', owner = 'rep_c' WHERE account_id = 5;
+SELECT stage FROM cdp.account WHERE account_id = 5;
+UPDATE cdp.lead SET owner = 'rep_b';
+-- refused: the lead has no account yet, so nothing is known about it
+SELECT cdp.set_stage('cdp.lead', '2', 'sql');
+UPDATE cdp.account SET industry = '零售' WHERE account_id = 5;
+INSERT INTO cdp.contact (account_id, name) VALUES (5, '店长');
+SELECT is_complete FROM cdp.sheet_completeness WHERE account_id = 5;
+UPDATE cdp.account SET stage = 'sql', owner = 'rep_c' WHERE account_id = 5;
+SELECT stage FROM cdp.account WHERE account_id = 5;
+-- leads: the guard looks at the lead's account; account 2 lacks only a
+-- decision maker
+SELECT missing_fields FROM cdp.sheet_completeness WHERE account_id = 2;
+UPDATE cdp.contact SET decision_role = 'decision_maker' WHERE contact_id = 4;
+SELECT cdp.set_stage('cdp.lead', '1', 'sql');
+SELECT stage FROM cdp.lead ORDER BY lead_id;
+UPDATE cdp.lifecycle_stage SET guard = NULL WHERE model = 'b2b' AND stage = 'sql';
+
+-- a custom model on a table of our own: the guard cannot map it to an account
+INSERT INTO cdp.lifecycle_model (model) VALUES ('tender');
+INSERT INTO cdp.lifecycle_stage (model, stage, position, label_en, guard) VALUES
+    ('tender', 'announced', 1, 'Announced', NULL),
+    ('tender', 'bid', 2, 'Bid', 'cdp.sheet_complete(regclass,text,text)'::regprocedure);
+CREATE TABLE views_tender (id int PRIMARY KEY, phase text NOT NULL DEFAULT 'announced');
+SELECT cdp.track_lifecycle('views_tender', 'phase', 'tender');
+INSERT INTO views_tender VALUES (1);
+-- invalid: sheet_complete only knows cdp.account, cdp.lead and cdp.opportunity
+UPDATE views_tender SET phase = 'bid';
+-- called directly, NULL arguments give NULL (which a guard treats as refusal)
+SELECT cdp.sheet_complete(NULL, '1', 'sql') IS NULL AS null_in_null_out;
+-- opportunities map to their account
+SELECT cdp.sheet_complete('cdp.opportunity', '2', 'won') AS opportunity_2_complete;
+
+------------------------------------------------------------------------------
+-- 4R metrics (months before 2025 only: the rest depends on today's date)
+------------------------------------------------------------------------------
+SELECT month, segment, new_accounts, duplicate_accounts, duplicate_rate, avg_profile_completeness,
+       complete_profiles, new_contacts, tagged_contacts, tagged_contact_rate, verified_contacts
+  FROM cdp.metrics_recognize WHERE month < '2025-01-01' ORDER BY month, segment;
+SELECT month, segment, channel, touches, inbound_touches, outbound_touches, direct_touches, indirect_touches,
+       connected_touches, reached_accounts, reached_contacts, reached_leads, reached_contacts_with_consent,
+       outbound_without_consent, cost_cny
+  FROM cdp.metrics_reach WHERE month < '2025-01-01' ORDER BY month, segment, channel;
+SELECT month, segment, active_accounts, touches, engagement_frequency, active_relationships,
+       new_relationships, new_opportunities, opportunities_with_decision_maker, decision_chain_coverage,
+       new_advocates, referral_opportunities
+  FROM cdp.metrics_relationship WHERE month < '2025-01-01' ORDER BY month, segment;
+-- decision-chain coverage agrees with the graph module's per-opportunity view
+SELECT r.month, r.segment, r.decision_chain_coverage, round(avg(d.coverage)::numeric, 3) AS from_opportunity_decision_chain
+  FROM cdp.metrics_relationship r
+  JOIN cdp.opportunity o ON date_trunc('month', o.created_at)::date = r.month
+  JOIN cdp.account a ON a.account_id = o.account_id
+                    AND coalesce(cdp.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified') = r.segment
+  JOIN cdp.opportunity_decision_chain d USING (opportunity_id)
+ WHERE r.month < '2025-01-01' AND r.new_opportunities > 0
+ GROUP BY 1, 2, 3 ORDER BY 1, 2;
+SELECT month, segment, new_leads, new_mqls, new_sqls, new_opportunities, new_customers, mql_to_sql_rate,
+       deals_won, deals_lost, win_rate, won_revenue_cny, order_revenue_cny, gross_profit_cny,
+       acquisition_cost_cny, cost_per_new_customer_cny, roi, buyers, repeat_buyers, repeat_purchase_rate,
+       customer_lifetime_value_cny
+  FROM cdp.metrics_return WHERE month < '2025-01-01' ORDER BY month, segment;
+SELECT campaign_name, channel, cost_cny, leads, touches, opportunities, deals_won, won_revenue_cny,
+       cost_per_lead_cny, roi
+  FROM cdp.metrics_return_campaign;
+
+-- the snapshots hold exactly what the views show, as of the refresh
+BEGIN;
+SELECT cdp.refresh_bi_snapshots() = now() AS refreshed_now;
+SELECT v, (SELECT count(*) FROM cdp.metrics_recognize_snapshot) AS snapshot_rows,
+       (SELECT count(*) FROM (SELECT * FROM cdp.metrics_recognize_snapshot EXCEPT
+                              SELECT *, now() FROM cdp.metrics_recognize) d) AS differing
+  FROM (VALUES ('recognize')) t(v)
+UNION ALL
+SELECT 'reach', (SELECT count(*) FROM cdp.metrics_reach_snapshot),
+       (SELECT count(*) FROM (SELECT * FROM cdp.metrics_reach_snapshot EXCEPT SELECT *, now() FROM cdp.metrics_reach) d)
+UNION ALL
+SELECT 'relationship', (SELECT count(*) FROM cdp.metrics_relationship_snapshot),
+       (SELECT count(*) FROM (SELECT * FROM cdp.metrics_relationship_snapshot EXCEPT SELECT *, now() FROM cdp.metrics_relationship) d)
+UNION ALL
+SELECT 'return', (SELECT count(*) FROM cdp.metrics_return_snapshot),
+       (SELECT count(*) FROM (SELECT * FROM cdp.metrics_return_snapshot EXCEPT SELECT *, now() FROM cdp.metrics_return) d);
+COMMIT;
+-- invalid: refreshing is not for everyone (EXECUTE is revoked from PUBLIC)
+CREATE ROLE views_nobody;
+GRANT USAGE ON SCHEMA cdp TO views_nobody;
+SET ROLE views_nobody;
+SELECT cdp.refresh_bi_snapshots();
+RESET ROLE;
+REVOKE USAGE ON SCHEMA cdp FROM views_nobody;
+DROP ROLE views_nobody;
+
+------------------------------------------------------------------------------
+-- pools
+------------------------------------------------------------------------------
+CREATE ROLE views_team_east NOLOGIN;
+CREATE ROLE rep_a NOLOGIN IN ROLE views_team_east;
+SELECT pool, entity, owner, owner_team, members, pipeline_cny, revenue_12m_cny, over_90_days
+  FROM cdp.pool_summary ORDER BY pool, entity, owner;
+
+------------------------------------------------------------------------------
+-- BI readiness
+------------------------------------------------------------------------------
+-- only scalar columns: no array, composite, json, range or internal type
+-- (regclass, name) in any view of the BI layer
+SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
+  FROM pg_class c
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+  JOIN pg_type t ON t.oid = a.atttypid
+ WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind IN ('v', 'm')
+   AND c.relname ~ '^(sheet|metrics|pool)_'
+   AND (t.typcategory IN ('A', 'C', 'R', 'U') OR t.typname IN ('json', 'jsonb', 'regclass', 'name'))
+ ORDER BY 1, 2;
+-- snake_case names only, and the twelve views and four snapshots are all there
+SELECT count(*) FILTER (WHERE c.relkind = 'v') AS bi_views, count(*) FILTER (WHERE c.relkind = 'm') AS snapshots FROM pg_class c
+ WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind IN ('v', 'm') AND c.relname ~ '^(sheet|metrics|pool)_';
+SELECT c.relname, a.attname
+  FROM pg_class c
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+ WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind IN ('v', 'm')
+   AND (c.relname !~ '^[a-z][a-z0-9_]*$' OR a.attname !~ '^[a-z][a-z0-9_]*$');
+-- every view of this module says its Chinese business term in its comment
+SELECT c.relname
+  FROM pg_class c
+ WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind IN ('v', 'm')
+   AND (c.relname ~ '^(sheet|metrics|pool)_')
+   AND obj_description(c.oid, 'pg_class') !~ '[一-龥]';
+-- no view plan runs a subquery per row (SubPlan) over a table
+CREATE FUNCTION pg_temp.plan_of(v text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    plan text := '';
+BEGIN
+    FOR line IN EXECUTE format('EXPLAIN (COSTS OFF) SELECT * FROM cdp.%I', v) LOOP
+        plan := plan || line || E'\n';
+    END LOOP;
+    RETURN plan;
+END
+$$;
+SELECT c.relname AS view_with_subplan
+  FROM pg_class c
+ WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind = 'v'
+   AND c.relname ~ '^(sheet|metrics|pool)_'
+   AND pg_temp.plan_of(c.relname) ~ 'SubPlan';
+-- the guard's single-account lookup reaches the account by its key, not a scan
+EXPLAIN (COSTS OFF) SELECT is_complete FROM cdp.sheet_completeness WHERE account_id = 1;
+
+DROP TABLE views_tender;
+DROP EXTENSION cdp CASCADE;
+DROP EXTENSION pg_trgm;
+DROP ROLE rep_a;
+DROP ROLE views_team_east;

@@ -1,0 +1,174 @@
+#!/bin/sh
+# views benchmark: every BI view on 1M accounts and 10M touchpoints (scale
+# with CDP_BENCH_ACCOUNTS; touchpoints are ten per account).
+#
+# Two questions per view, each run twice (the faster run counts):
+#   sample:   SELECT * FROM view LIMIT 100, what a BI tool runs to preview a
+#             view and fingerprint its columns;
+#   question: the whole view aggregated the way a chart asks for it (the
+#             metrics views in full; the per-account sheets grouped by
+#             segment and tier).
+# The four 4R snapshots are refreshed once (timed) and read like the views.
+# The baseline, measured in the same run, is one full scan of the touchpoint
+# table (SELECT count(*), sum(cost) FROM cdp.touchpoint): each view's time is
+# printed as a ratio to it, with the absolute time and the 2 s target for
+# information.  Never fails on timing.
+#
+# The data are loaded with session_replication_role = replica (no triggers,
+# no foreign-key checks) and a stage history written directly, so that the
+# load takes minutes, not hours; the views only read.
+set -eu
+db=cdp_bench_views
+n=${CDP_BENCH_ACCOUNTS:-1000000}
+psql="psql -X -q -v ON_ERROR_STOP=1 -d $db"
+
+"$CDP_BINDIR/dropdb" --if-exists "$db" 2>/dev/null
+"$CDP_BINDIR/createdb" "$db"
+t0=$(date +%s)
+$psql -v n="$n" <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION cdp CASCADE;
+SET session_replication_role = replica;
+SET maintenance_work_mem = '512MB';
+SELECT setseed(0.6) \g /dev/null
+
+INSERT INTO cdp.campaign (name, channel, started_on, cost)
+SELECT 'campaign ' || i, (ARRAY['event', 'search_ads', 'wechat', 'content', 'webinar', 'referral'])[1 + i % 6],
+       current_date - 400 + i * 10, 10000 * i
+  FROM generate_series(1, 40) i;
+
+INSERT INTO cdp.account (name, domain, city, industry, segment, tier, employees, annual_revenue, owner, stage, created_at)
+OVERRIDING SYSTEM VALUE
+SELECT 'company ' || i || ' 有限公司', 'c' || (i / 3) || '.com.cn',
+       (ARRAY['广州', '深圳', '上海', '北京', '杭州', '成都', '武汉', '西安', 'Guangzhou', '广州市'])[1 + i % 10],
+       (ARRAY['机械', '电子', '软件', '化工', NULL])[1 + i % 5],
+       CASE WHEN i % 20 = 0 THEN 'small_c' END,
+       CASE WHEN i % 10 = 0 THEN 'key' WHEN i % 10 < 7 THEN 'standard' ELSE 'long_tail' END,
+       CASE WHEN i % 7 = 0 THEN NULL ELSE (i * 7919) % 3000 END,
+       CASE WHEN i % 3 = 0 THEN NULL ELSE ((i * 104729) % 500) * 1000000 END,
+       CASE WHEN i % 4 = 0 THEN NULL ELSE 'rep_' || (i % 50) END,
+       (ARRAY['prospect', 'lead', 'mql', 'sql', 'opportunity', 'customer', 'advocate', 'disqualified', 'churned'])[1 + (i * 31) % 9],
+       now() - make_interval(days => ((i * 13) % 730)::int)
+  FROM generate_series(1::bigint, :n) i;
+
+INSERT INTO cdp.contact (account_id, name, decision_role, verified, created_at)
+SELECT 1 + (i * 7) % :n, 'contact ' || i,
+       (ARRAY['decision_maker', 'approver', 'finance', 'procurement', 'it', 'user', NULL])[1 + i % 7],
+       i % 3 = 0, now() - make_interval(days => ((i * 17) % 730)::int)
+  FROM generate_series(1::bigint, :n) i;
+
+INSERT INTO cdp.consent (contact_id, channel, granted, recorded_at)
+SELECT 1 + (i * 3) % :n, (ARRAY['email', 'phone', 'wechat'])[1 + i % 3], i % 5 <> 0,
+       now() - make_interval(days => (i % 700)::int)
+  FROM generate_series(1::bigint, :n / 2) i;
+
+INSERT INTO cdp.lead (company_name, account_id, campaign_id, channel, owner, stage, created_at)
+SELECT 'lead ' || i, CASE WHEN i % 4 <> 0 THEN 1 + (i * 11) % :n END, 1 + i % 40,
+       (ARRAY['search_ads', 'wechat', 'event'])[1 + i % 3], 'rep_' || (i % 50),
+       (ARRAY['lead', 'mql', 'sql', 'disqualified'])[1 + i % 4], now() - make_interval(days => (i % 730)::int)
+  FROM generate_series(1::bigint, :n / 3) i;
+
+INSERT INTO cdp.opportunity (account_id, amount, stage, owner, campaign_id, referred_by, lead_id, closed_at, created_at)
+SELECT 1 + (i * 13) % :n, 10000 * (1 + i % 100),
+       (ARRAY['discovery', 'qualification', 'proposal', 'negotiation', 'won', 'lost'])[1 + i % 6],
+       'rep_' || (i % 50), CASE WHEN i % 2 = 0 THEN 1 + i % 40 END, CASE WHEN i % 10 = 0 THEN 1 + i END, NULL,
+       CASE WHEN i % 6 >= 4 THEN now() - make_interval(days => (i % 700)::int) END,
+       now() - make_interval(days => (30 + i % 700)::int)
+  FROM generate_series(1::bigint, :n / 10) i;
+
+INSERT INTO cdp."order" (account_id, ordered_at, amount, cost)
+SELECT 1 + (i * 17) % (:n / 5), now() - make_interval(days => (i % 730)::int), 1000 * (1 + i % 500), 700 * (1 + i % 500)
+  FROM generate_series(1::bigint, :n / 5) i;
+INSERT INTO cdp.competitor_order (account_id, competitor, ordered_at, amount)
+SELECT 1 + (i * 19) % :n, (ARRAY['ABB', '西门子', '汇川'])[1 + i % 3], current_date - (i % 730)::int, 5000 * (1 + i % 100)
+  FROM generate_series(1::bigint, :n / 10) i;
+INSERT INTO cdp.account_profile (account_id, scale, pain_points, service_fit, key_people, profit_level, equipment_budget)
+SELECT i, i || ' 人', CASE WHEN i % 2 = 0 THEN '交期' END, CASE WHEN i % 3 = 0 THEN '匹配' END,
+       CASE WHEN i % 5 = 0 THEN '总经理' END, (ARRAY['low', 'medium', 'high'])[1 + i % 3], 100000
+  FROM generate_series(1::bigint, :n, 3) i;
+INSERT INTO cdp.relationship (from_contact, to_contact, kind)
+SELECT i, i + 1, 'knows' FROM generate_series(1::bigint, :n / 10) i;
+INSERT INTO cdp.city_market (city, similar_customers, transaction_volume, maturity)
+SELECT c, 1000, 1e9, 'growing' FROM unnest(ARRAY['广州', '深圳', '上海', '北京', '杭州', '成都', '武汉', '西安']) c;
+
+-- ten touchpoints per account, a third through a contact only
+INSERT INTO cdp.touchpoint (account_id, contact_id, campaign_id, channel, direction, kind, outcome, cost, occurred_at)
+SELECT CASE WHEN i % 3 <> 0 THEN 1 + i % :n END, CASE WHEN i % 3 <> 1 THEN 1 + (i * 7) % :n END,
+       CASE WHEN i % 5 = 0 THEN 1 + i % 40 END,
+       (ARRAY['phone', 'email', 'wechat', 'web', 'visit', 'event', 'sms'])[1 + i % 7],
+       CASE WHEN i % 2 = 0 THEN 'inbound' ELSE 'outbound' END, 'kind',
+       (ARRAY['connected', 'no_answer', 'replied', NULL])[1 + i % 4],
+       CASE WHEN i % 4 = 0 THEN 1 + i % 50 END,
+       now() - make_interval(secs => (i * 6007) % (730 * 86400))
+  FROM generate_series(1::bigint, :n * 10) i;
+
+-- stage history: two closed stays and the open one per account, one open
+-- stay per lead and per opportunity
+INSERT INTO cdp.stage_history (entity, entity_key, model, stage, previous_stage, entered_at, exited_at)
+SELECT 'cdp.account'::regclass, a.account_id::text, 'b2b', s.stage, s.prev,
+       a.created_at + make_interval(days => s.k * 10),
+       CASE WHEN s.k < 2 THEN a.created_at + make_interval(days => s.k * 10 + 10) END
+  FROM cdp.account a
+ CROSS JOIN LATERAL (VALUES (0, 'lead', NULL), (1, 'mql', 'lead'), (2, a.stage, 'mql')) s(k, stage, prev);
+INSERT INTO cdp.stage_history (entity, entity_key, model, stage, entered_at)
+SELECT 'cdp.lead'::regclass, l.lead_id::text, 'b2b', l.stage, l.created_at FROM cdp.lead l;
+INSERT INTO cdp.stage_history (entity, entity_key, model, stage, entered_at)
+SELECT 'cdp.opportunity'::regclass, o.opportunity_id::text, 'opportunity', o.stage, o.created_at FROM cdp.opportunity o;
+SQL
+$psql -c "VACUUM ANALYZE"
+t1=$(date +%s)
+$psql -At -c "SELECT format('  data: %s accounts, %s contacts, %s touchpoints, %s stage history rows, %s in %s s',
+                            (SELECT count(*) FROM cdp.account), (SELECT count(*) FROM cdp.contact),
+                            (SELECT count(*) FROM cdp.touchpoint), (SELECT count(*) FROM cdp.stage_history),
+                            pg_size_pretty(pg_database_size(current_database())), $t1 - $t0)"
+
+script=$(mktemp)
+log=$(mktemp)
+{
+	printf '%s\n' '\timing on'
+	printf '%s\n' '\echo refresh'
+	printf '%s\n' 'SELECT cdp.refresh_bi_snapshots() \g /dev/null'
+	for r in 1 2; do
+		printf '%s\n' "\\echo baseline"
+		printf '%s\n' "SELECT count(*), sum(cost) FROM cdp.touchpoint \\g /dev/null"
+		for v in sheet_city_market sheet_account_profile sheet_development_strategy sheet_operating_kpis \
+			sheet_order_history sheet_completeness metrics_recognize metrics_reach metrics_relationship \
+			metrics_return metrics_return_campaign pool_summary metrics_recognize_snapshot \
+			metrics_reach_snapshot metrics_relationship_snapshot metrics_return_snapshot; do
+			printf '%s\n' "\\echo $v sample"
+			printf '%s\n' "SELECT * FROM cdp.$v LIMIT 100 \\g /dev/null"
+			printf '%s\n' "\\echo $v question"
+			case $v in
+			sheet_city_market | metrics_* | pool_summary) printf '%s\n' "SELECT * FROM cdp.$v \\g /dev/null" ;;
+			sheet_completeness) printf '%s\n' "SELECT segment, tier, count(*), avg(completeness), count(*) FILTER (WHERE is_complete) FROM cdp.$v GROUP BY 1, 2 \\g /dev/null" ;;
+			sheet_order_history) printf '%s\n' "SELECT segment, tier, count(*), sum(own_amount_12m_cny), sum(competitor_amount_12m_cny) FROM cdp.$v GROUP BY 1, 2 \\g /dev/null" ;;
+			sheet_operating_kpis) printf '%s\n' "SELECT segment, tier, count(*), sum(revenue_12m_cny), avg(share_of_wallet) FROM cdp.$v GROUP BY 1, 2 \\g /dev/null" ;;
+			sheet_development_strategy) printf '%s\n' "SELECT segment, tier, count(*), sum(open_pipeline_cny), sum(touches_90d) FROM cdp.$v GROUP BY 1, 2 \\g /dev/null" ;;
+			*) printf '%s\n' "SELECT segment, tier, count(*), sum(contacts), sum(decision_makers) FROM cdp.$v GROUP BY 1, 2 \\g /dev/null" ;;
+			esac
+		done
+	done
+} >"$script"
+$psql -f "$script" >"$log" 2>&1 || { cat "$log"; exit 1; }
+# pair each label with the "Time:" line after it; keep the faster of two runs
+awk '
+	/^Time: / { if (label != "") { ms = $2 + 0; if (!(label in best) || ms < best[label]) best[label] = ms; order[label] = ++seq } label = ""; next }
+	{ label = $0 }
+	END {
+		base = best["baseline"]
+		printf "  baseline: full scan of cdp.touchpoint %.0f ms\n", base
+		printf "  cdp.refresh_bi_snapshots(): %.0f ms (ratio %.1f)\n", best["refresh"], best["refresh"] / base
+		printf "  %-28s %10s %8s %10s %8s  %s\n", "view", "sample ms", "ratio", "question", "ratio", "under 2 s"
+		n = 0
+		for (l in best) if (l ~ / sample$/) { v = substr(l, 1, length(l) - 7); names[++n] = v }
+		# sort by name
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (names[j] < names[i]) { t = names[i]; names[i] = names[j]; names[j] = t }
+		for (i = 1; i <= n; i++) {
+			v = names[i]; s = best[v " sample"]; q = best[v " question"]
+			printf "  %-28s %10.1f %8.3f %10.1f %8.2f  %s\n", v, s, s / base, q, q / base, (q < 2000 && s < 2000 ? "yes" : "NO")
+		}
+	}' "$log"
+grep -E 'ERROR' "$log" && status=1 || status=0
+rm -f "$script" "$log"
+"$CDP_BINDIR/dropdb" "$db"
+exit $status
