@@ -34,6 +34,7 @@ void
 _PG_init(void)
 {
 	cdp_lifecycle_init();
+	cdp_company_init();
 	cdp_graph_init();
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("cdp");
