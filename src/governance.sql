@@ -826,6 +826,55 @@ SELECT @extschema@.governance_policies_for('@extschema@.stage_history',
 GRANT SELECT ON @extschema@.stage_history TO cdp_sales;
 DROP FUNCTION @extschema@.governance_policies_for(regclass, text, text);
 
+-- Lead matching (company module): a lead a rep writes is matched against
+-- every account, not only the rep's own, and the outcome is recorded in
+-- cdp.lead_match; so the matching trigger runs with the extension owner's
+-- rights (its search_path is pinned).  Reps read the matches of their leads.
+DO $$
+BEGIN
+    IF pg_catalog.to_regprocedure('@extschema@.lead_match_trigger()') IS NOT NULL THEN
+        ALTER FUNCTION @extschema@.lead_match_trigger() SECURITY DEFINER;
+    END IF;
+    IF pg_catalog.to_regclass('@extschema@.lead_match') IS NOT NULL THEN
+        ALTER TABLE @extschema@.lead_match ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY cdp_admin_all ON @extschema@.lead_match TO cdp_admin USING (true) WITH CHECK (true);
+        CREATE POLICY cdp_analyst_read ON @extschema@.lead_match FOR SELECT TO cdp_analyst USING (true);
+        CREATE POLICY cdp_sales_read ON @extschema@.lead_match FOR SELECT TO cdp_sales
+            USING (EXISTS (SELECT 1 FROM @extschema@.lead l WHERE l.lead_id OPERATOR(pg_catalog.=) lead_match.lead_id));
+        GRANT SELECT ON @extschema@.lead_match TO cdp_sales;
+    END IF;
+END
+$$;
+
+-- Reference data (cities, models, sheet definitions, ... of every module):
+-- a table with no owner column, no personal data, no row-level security
+-- and no foreign key to a table reps own rows in is readable by reps.  Logs
+-- (name ending in _log) are not.
+DO $$
+DECLARE
+    t pg_catalog.regclass;
+BEGIN
+    FOR t IN
+        SELECT c.oid FROM pg_catalog.pg_class c
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+           AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::"char"[]) AND NOT c.relispartition
+           AND NOT c.relrowsecurity
+           AND c.relname OPERATOR(pg_catalog.!~~) '%\_log'
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                            WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+                              AND (a.attname OPERATOR(pg_catalog.=) 'owner'
+                                   OR pg_catalog.col_description(c.oid, a.attnum) OPERATOR(pg_catalog.~~) '%(personal data)%'))
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+                            WHERE k.conrelid OPERATOR(pg_catalog.=) c.oid AND k.contype OPERATOR(pg_catalog.=) 'f'
+                              AND k.confrelid IN (SELECT r.oid FROM pg_catalog.pg_class r
+                                                   WHERE r.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+                                                     AND r.relrowsecurity))
+    LOOP
+        EXECUTE pg_catalog.format('GRANT SELECT ON %s TO cdp_sales', t);
+    END LOOP;
+END
+$$;
+
 -- Reference data everyone reads.
 GRANT SELECT ON @extschema@.city_market, @extschema@.outreach_model TO cdp_sales;
 -- which contacts were erased (ids and counts only): can_contact and next_touch need it
