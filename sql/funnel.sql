@@ -179,7 +179,8 @@ SELECT try($$SELECT cdp.window_funnel(w, now(), true) FROM (VALUES (interval '1 
 SELECT try($$SELECT cdp.window_funnel('1 hour', m, now(), true) FROM (VALUES ('strict_order'), ('')) v(m)$$);
 SELECT try($$SELECT cdp.window_funnel('1 hour', now(), VARIADIC s) FROM (VALUES ('{t}'::boolean[]), ('{t,t}')) v(s)$$);
 -- invalid: the transition function outside an aggregate (0A000)
-SELECT try($$SELECT cdp.window_funnel_transfn(NULL, '1 hour', now(), '{t}')$$);
+SELECT try($$SELECT cdp.window_funnel_transfn(NULL, '1 hour', now(), '{t}'::boolean[])$$);
+SELECT try($$SELECT cdp.window_funnel_transfn(NULL, '1 hour', now(), true, false)$$);
 
 -- funnel_counts: entities reaching at least each step
 SELECT cdp.funnel_counts(level, 3) AS counts

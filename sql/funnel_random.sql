@@ -126,6 +126,17 @@ SELECT count(*) AS plain_mismatches
                      FROM (SELECT DISTINCT win FROM params) p, rev r GROUP BY p.win, r.entity) q USING (win, entity)
  WHERE g.mode = '' AND g.level <> q.level;
 
+-- the calls above resolve to the fixed-arity forms (four step arguments);
+-- the VARIADIC form, with an explicit array, gives the same answers
+SELECT count(*) AS variadic_mismatches
+  FROM got g
+  JOIN (SELECT p.win, p.mode, r.entity,
+               cdp.window_funnel(p.win, p.mode, r.ts, VARIADIC ARRAY[r.s1, r.s2, r.s3, r.s4]) AS level,
+               cdp.funnel_path(p.win, p.mode, r.ts, VARIADIC ARRAY[r.s1, r.s2, r.s3, r.s4]) AS path
+          FROM params p, rev r
+         GROUP BY p.win, p.mode, r.entity) v USING (win, mode, entity)
+ WHERE g.level <> v.level OR g.path IS DISTINCT FROM v.path;
+
 -- funnel_counts against counting the reference levels
 SELECT count(*) AS counts_mismatches
   FROM (SELECT win, mode, cdp.funnel_counts(level, 4) AS counts,

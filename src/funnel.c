@@ -345,12 +345,37 @@ FunnelStateArg(FunctionCallInfo fcinfo, int argno, bool *ours)
 }
 
 /*
- * Shared body of the two window_funnel transition functions.
+ * The step bitmask of one row whose conditions are separate boolean
+ * arguments, from argument first to the last; sets *nsteps.  NULL counts as
+ * false.  These are the fixed-arity forms: no array is built per row.
+ */
+static uint32
+FunnelArgsMask(FunctionCallInfo fcinfo, int first, int *nsteps, const char *what)
+{
+	int			n = PG_NARGS() - first;
+	uint32		mask = 0;
+
+	if (n < 1 || n > FUNNEL_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s takes 1 to %d steps, not %d", what, FUNNEL_MAX_STEPS, n)));
+	for (int i = 0; i < n; i++)
+		if (!PG_ARGISNULL(first + i) && PG_GETARG_BOOL(first + i))
+			mask |= (uint32) 1 << i;
+	*nsteps = n;
+	return mask;
+}
+
+/*
+ * Shared body of the window_funnel transition functions: with or without a
+ * mode argument before the timestamp, with the steps as one VARIADIC array
+ * or as separate boolean arguments.
  */
 static Datum
-FunnelTransition(FunctionCallInfo fcinfo, int window_arg, uint8 flags)
+FunnelTransition(FunctionCallInfo fcinfo, bool has_mode, bool steps_array, uint8 flags)
 {
-	int			ts_arg = window_arg + (PG_NARGS() == 5 ? 2 : 1);
+	int			window_arg = 1;
+	int			ts_arg = has_mode ? 3 : 2;
 	int			steps_arg = ts_arg + 1;
 	FunnelState *st = NULL;
 	bool		ours = false;
@@ -366,13 +391,16 @@ FunnelTransition(FunctionCallInfo fcinfo, int window_arg, uint8 flags)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("funnel window must not be NULL")));
-	if (PG_ARGISNULL(steps_arg))
+	if (steps_array && PG_ARGISNULL(steps_arg))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("funnel steps must not be a NULL array"),
 				 errhint("A NULL condition counts as false; pass the conditions themselves.")));
 	window = FunnelWindow(PG_GETARG_INTERVAL_P(window_arg));
-	mask = FunnelStepMask(PG_GETARG_ARRAYTYPE_P(steps_arg), &nsteps, "window_funnel");
+	if (steps_array)
+		mask = FunnelStepMask(PG_GETARG_ARRAYTYPE_P(steps_arg), &nsteps, "window_funnel");
+	else
+		mask = FunnelArgsMask(fcinfo, steps_arg, &nsteps, "window_funnel");
 
 	if (PG_ARGISNULL(0))
 		st = FunnelStateCreate(nsteps, window, flags, 1);
@@ -397,23 +425,11 @@ FunnelTransition(FunctionCallInfo fcinfo, int window_arg, uint8 flags)
 }
 
 /*
- * cdp.window_funnel_transfn(state, window, ts, VARIADIC steps): transition
- * function of window_funnel and funnel_path without a mode.
+ * The flags of the mode argument (argument 2), parsed once per call site:
+ * the mode is usually a constant.
  */
-PG_FUNCTION_INFO_V1(cdp_window_funnel_transfn);
-Datum
-cdp_window_funnel_transfn(PG_FUNCTION_ARGS)
-{
-	return FunnelTransition(fcinfo, 1, 0);
-}
-
-/*
- * cdp.window_funnel_transfn(state, window, mode, ts, VARIADIC steps): the
- * same with modes; the parsed mode is cached for the call site.
- */
-PG_FUNCTION_INFO_V1(cdp_window_funnel_mode_transfn);
-Datum
-cdp_window_funnel_mode_transfn(PG_FUNCTION_ARGS)
+static uint8
+FunnelModeArg(FunctionCallInfo fcinfo)
 {
 	FunnelModeCache *cache = (FunnelModeCache *) fcinfo->flinfo->fn_extra;
 	text	   *mode;
@@ -429,7 +445,6 @@ cdp_window_funnel_mode_transfn(PG_FUNCTION_ARGS)
 		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FunnelModeCache));
 		fcinfo->flinfo->fn_extra = cache;
 	}
-	/* usually a constant: parse it once per call site */
 	if (cache->mode == NULL ||
 		VARSIZE_ANY_EXHDR(cache->mode) != VARSIZE_ANY_EXHDR(mode) ||
 		memcmp(VARDATA_ANY(cache->mode), VARDATA_ANY(mode), VARSIZE_ANY_EXHDR(mode)) != 0)
@@ -442,7 +457,51 @@ cdp_window_funnel_mode_transfn(PG_FUNCTION_ARGS)
 		memcpy(cache->mode, mode, VARSIZE_ANY(mode));
 		cache->flags = flags;
 	}
-	return FunnelTransition(fcinfo, 1, cache->flags);
+	return cache->flags;
+}
+
+/*
+ * cdp.window_funnel_transfn(state, window, ts, VARIADIC steps): transition
+ * function of window_funnel and funnel_path without a mode.
+ */
+PG_FUNCTION_INFO_V1(cdp_window_funnel_transfn);
+Datum
+cdp_window_funnel_transfn(PG_FUNCTION_ARGS)
+{
+	return FunnelTransition(fcinfo, false, true, 0);
+}
+
+/*
+ * cdp.window_funnel_transfn(state, window, mode, ts, VARIADIC steps): the
+ * same with modes.
+ */
+PG_FUNCTION_INFO_V1(cdp_window_funnel_mode_transfn);
+Datum
+cdp_window_funnel_mode_transfn(PG_FUNCTION_ARGS)
+{
+	return FunnelTransition(fcinfo, true, true, FunnelModeArg(fcinfo));
+}
+
+/*
+ * cdp.window_funnel_transfn(state, window, ts, step1, ..., stepN): the
+ * fixed-arity forms for 1 to 8 steps, which PostgreSQL prefers to the
+ * VARIADIC one for such calls; they save building an array per row.
+ */
+PG_FUNCTION_INFO_V1(cdp_window_funnel_args_transfn);
+Datum
+cdp_window_funnel_args_transfn(PG_FUNCTION_ARGS)
+{
+	return FunnelTransition(fcinfo, false, false, 0);
+}
+
+/*
+ * The fixed-arity forms with modes.
+ */
+PG_FUNCTION_INFO_V1(cdp_window_funnel_mode_args_transfn);
+Datum
+cdp_window_funnel_mode_args_transfn(PG_FUNCTION_ARGS)
+{
+	return FunnelTransition(fcinfo, true, false, FunnelModeArg(fcinfo));
 }
 
 /*

@@ -117,6 +117,63 @@ CREATE AGGREGATE @extschema@.funnel_path("window" interval, mode text, ts timest
 );
 COMMENT ON AGGREGATE @extschema@.funnel_path(interval, text, timestamptz, VARIADIC boolean[]) IS 'Times at which the best funnel chain reached each step, with modes as in cdp.window_funnel';
 
+-- Fixed-arity forms for 1 to 8 steps.  For a call such as
+-- window_funnel('7 days', ts, a, b, c, d) PostgreSQL prefers an exact
+-- non-VARIADIC match, and these transition functions read the conditions
+-- as arguments instead of an array built for every row; same states, same
+-- results.  Longer funnels, and calls with VARIADIC ARRAY[...], use the
+-- forms above.
+DO $$
+DECLARE
+    n integer;
+    steps text;
+    named text;
+    modes text;
+BEGIN
+    FOR n IN 1 .. 8 LOOP
+        SELECT pg_catalog.string_agg('boolean', ', '), pg_catalog.string_agg('step' || i || ' boolean', ', ')
+          INTO steps, named
+          FROM pg_catalog.generate_series(1, n) AS i;
+        FOREACH modes IN ARRAY ARRAY['', 'text, '] LOOP
+            EXECUTE pg_catalog.format(
+                'CREATE FUNCTION @extschema@.window_funnel_transfn(@extschema@.funnel_state, interval, %stimestamptz, %s)
+                     RETURNS @extschema@.funnel_state
+                     AS %L, %L
+                     LANGUAGE C IMMUTABLE PARALLEL SAFE',
+                modes, steps, 'MODULE_PATHNAME',
+                CASE modes WHEN '' THEN 'cdp_window_funnel_args_transfn' ELSE 'cdp_window_funnel_mode_args_transfn' END);
+            EXECUTE pg_catalog.format(
+                'COMMENT ON FUNCTION @extschema@.window_funnel_transfn(@extschema@.funnel_state, interval, %stimestamptz, %s) IS %L',
+                modes, steps,
+                pg_catalog.format('Transition function of cdp.window_funnel and cdp.funnel_path%s with %s step arguments: adds one event to the state',
+                                  CASE modes WHEN '' THEN '' ELSE ' with modes' END, n));
+            EXECUTE pg_catalog.format(
+                'CREATE AGGREGATE @extschema@.window_funnel("window" interval, %sts timestamptz, %s) (
+                     SFUNC = @extschema@.window_funnel_transfn, STYPE = @extschema@.funnel_state, SSPACE = 400,
+                     FINALFUNC = @extschema@.window_funnel_final, COMBINEFUNC = @extschema@.funnel_state_combine,
+                     PARALLEL = SAFE)',
+                CASE modes WHEN '' THEN '' ELSE 'mode text, ' END, named);
+            EXECUTE pg_catalog.format(
+                'COMMENT ON AGGREGATE @extschema@.window_funnel(interval, %stimestamptz, %s) IS %L',
+                modes, steps,
+                pg_catalog.format('Funnel (漏斗) level of one entity%s, %s steps given as separate conditions (the same as the VARIADIC form)',
+                                  CASE modes WHEN '' THEN '' ELSE ' with modes' END, n));
+            EXECUTE pg_catalog.format(
+                'CREATE AGGREGATE @extschema@.funnel_path("window" interval, %sts timestamptz, %s) (
+                     SFUNC = @extschema@.window_funnel_transfn, STYPE = @extschema@.funnel_state, SSPACE = 400,
+                     FINALFUNC = @extschema@.funnel_path_final, COMBINEFUNC = @extschema@.funnel_state_combine,
+                     PARALLEL = SAFE)',
+                CASE modes WHEN '' THEN '' ELSE 'mode text, ' END, named);
+            EXECUTE pg_catalog.format(
+                'COMMENT ON AGGREGATE @extschema@.funnel_path(interval, %stimestamptz, %s) IS %L',
+                modes, steps,
+                pg_catalog.format('Times at which the best funnel chain reached each step%s, %s steps given as separate conditions (the same as the VARIADIC form)',
+                                  CASE modes WHEN '' THEN '' ELSE ' with modes' END, n));
+        END LOOP;
+    END LOOP;
+END
+$$;
+
 CREATE FUNCTION @extschema@.funnel_counts_transfn(bigint[], integer, integer) RETURNS bigint[]
     AS 'MODULE_PATHNAME', 'cdp_funnel_counts_transfn'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
