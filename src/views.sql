@@ -506,21 +506,38 @@ COMMENT ON COLUMN @extschema@.sheet_order_history.main_competitor IS 'Competitor
 COMMENT ON COLUMN @extschema@.sheet_order_history.competitor_last_order_on IS 'Date of the latest known competitor order (最近竞品订单日期)';
 COMMENT ON COLUMN @extschema@.sheet_order_history.our_share_12m IS 'Our share of the account''s known orders in the last 12 months, 0 to 1 (我方份额)';
 
+-- Accounts meet city_market rows on cdp.city_key (广州, 广州市, Guangzhou, GZ
+-- are all 广州市), or, for a spelling city_key does not know or finds
+-- ambiguous, on its matching form (cdp.city_alias_form).  city_key is STABLE
+-- (it reads cdp.city_alias), so it cannot be indexed; it runs once per
+-- distinct spelling: accounts and revenue are first counted per city as
+-- entered, then those few rows are keyed and summed.
 CREATE VIEW @extschema@.sheet_city_market WITH (security_invoker = true) AS
-WITH acc AS (
-    SELECT pg_catalog.regexp_replace(pg_catalog.btrim(a.city), '市$', '') AS city,
+WITH acc_raw AS (
+    SELECT a.city,
            pg_catalog.count(*) AS accounts,
            pg_catalog.count(*) FILTER (WHERE a.stage OPERATOR(pg_catalog.=) ANY (ARRAY['customer', 'advocate']::text[])) AS customers
       FROM @extschema@.account a
      WHERE a.city IS NOT NULL
-     GROUP BY 1
-), rev AS (
-    SELECT pg_catalog.regexp_replace(pg_catalog.btrim(a.city), '市$', '') AS city,
+     GROUP BY a.city
+), rev_raw AS (
+    SELECT a.city,
            pg_catalog.sum(o.amount) AS revenue
       FROM @extschema@."order" o
       JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) o.account_id
      WHERE o.ordered_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '1 year'::interval)
        AND a.city IS NOT NULL
+     GROUP BY a.city
+), acc AS (
+    SELECT coalesce(@extschema@.city_key(r.city), @extschema@.city_alias_form(r.city)) AS city,
+           pg_catalog.sum(r.accounts)::bigint AS accounts,
+           pg_catalog.sum(r.customers)::bigint AS customers
+      FROM acc_raw r
+     GROUP BY 1
+), rev AS (
+    SELECT coalesce(@extschema@.city_key(r.city), @extschema@.city_alias_form(r.city)) AS city,
+           pg_catalog.sum(r.revenue) AS revenue
+      FROM rev_raw r
      GROUP BY 1
 )
 SELECT m.city_market_id,
@@ -540,9 +557,9 @@ SELECT m.city_market_id,
             THEN pg_catalog.round(coalesce(r.revenue, 0) OPERATOR(pg_catalog./) m.transaction_volume, 3) END AS share_of_transactions,
        m.updated_at
   FROM @extschema@.city_market m
-  LEFT JOIN acc x ON x.city OPERATOR(pg_catalog.=) pg_catalog.regexp_replace(pg_catalog.btrim(m.city), '市$', '')
-  LEFT JOIN rev r ON r.city OPERATOR(pg_catalog.=) pg_catalog.regexp_replace(pg_catalog.btrim(m.city), '市$', '');
-COMMENT ON VIEW @extschema@.sheet_city_market IS 'City market sheet (城市市场信息表), one row per city and market: business scale, similar customers, total and transacted volume, maturity, and how many accounts, customers and how much revenue we have there (accounts are matched on the city name without a trailing 市)';
+  LEFT JOIN acc x ON x.city OPERATOR(pg_catalog.=) coalesce(@extschema@.city_key(m.city), @extschema@.city_alias_form(m.city))
+  LEFT JOIN rev r ON r.city OPERATOR(pg_catalog.=) coalesce(@extschema@.city_key(m.city), @extschema@.city_alias_form(m.city));
+COMMENT ON VIEW @extschema@.sheet_city_market IS 'City market sheet (城市市场信息表), one row per city and market: business scale, similar customers, total and transacted volume, maturity, and how many accounts, customers and how much revenue we have there (accounts are matched on cdp.city_key, so 广州, 广州市, Guangzhou and GZ are one city)';
 COMMENT ON COLUMN @extschema@.sheet_city_market.city_market_id IS 'Sheet row identifier';
 COMMENT ON COLUMN @extschema@.sheet_city_market.city IS 'City (城市)';
 COMMENT ON COLUMN @extschema@.sheet_city_market.market IS 'Market or product line; all for the whole city (细分市场)';
@@ -565,23 +582,53 @@ COMMENT ON COLUMN @extschema@.sheet_city_market.updated_at IS 'When the city fig
 -- stacked with UNION ALL and summed per month and segment: no full outer
 -- joins, no per-row subqueries.
 
+-- Probable duplicates follow the company matching module: an account is a
+-- duplicate when an older account has the same canonical name
+-- (cdp.company_key) or the same domain, free mail aside (cdp.email_domain).
+-- The key is not computed per row: account_company_key_idx holds it with
+-- account_id and (INCLUDE) name, so an index-only scan reads the keys already
+-- in key and account_id order and the window needs neither the function nor a
+-- sort.  Names longer than company_key accepts (1024 bytes, 54000) have no
+-- key and are left out of the index, so that this index is never the reason
+-- an account cannot be stored (today account_name_search_idx refuses them).
+CREATE INDEX account_company_key_idx ON @extschema@.account (@extschema@.company_key(name), account_id)
+    INCLUDE (name) WHERE NOT @extschema@.company_key_too_long(name);
+
 CREATE VIEW @extschema@.metrics_recognize WITH (security_invoker = true) AS
-WITH acc AS (
+WITH key_dup AS (
+    -- not the oldest account of its company key
+    SELECT k.account_id
+      FROM (SELECT a.account_id,
+                   pg_catalog.row_number() OVER (PARTITION BY @extschema@.company_key(a.name) ORDER BY a.account_id) AS n
+              FROM @extschema@.account a
+             WHERE NOT @extschema@.company_key_too_long(a.name)
+               AND @extschema@.company_key(a.name) IS NOT NULL) k
+     WHERE k.n OPERATOR(pg_catalog.>) 1
+), domain_dup AS (
+    -- not the oldest account of its domain, unless that is a free mail
+    -- provider.  email_domain is a SQL function of some regular expressions:
+    -- it runs once per domain that several accounts share, in HAVING on the
+    -- group's own value (an aggregate, so that the planner does not move it
+    -- below the grouping, where it would run once per account)
+    SELECT a.account_id
+      FROM (SELECT pg_catalog.lower(a.domain) AS domain, pg_catalog.min(a.account_id) AS first_id
+              FROM @extschema@.account a
+             WHERE a.domain IS NOT NULL
+             GROUP BY pg_catalog.lower(a.domain)
+            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1
+               AND @extschema@.email_domain(pg_catalog.min(pg_catalog.lower(a.domain))) IS NOT NULL) g
+      JOIN @extschema@.account a ON pg_catalog.lower(a.domain) OPERATOR(pg_catalog.=) g.domain
+                                AND a.account_id OPERATOR(pg_catalog.>) g.first_id
+), acc AS (
     SELECT s.account_id,
            pg_catalog.date_trunc('month', s.account_created_at)::date AS month,
            s.segment,
            s.completeness,
            s.is_complete,
-           -- a probable duplicate: an older account with the same name
-           -- (ignoring case and spaces), or with the same domain in the same city
-           (pg_catalog.min(s.account_id) OVER (PARTITION BY pg_catalog.lower(pg_catalog.replace(a.name, ' ', '')))
-                OPERATOR(pg_catalog.<) s.account_id
-            OR (a.domain IS NOT NULL
-                AND pg_catalog.min(s.account_id) OVER (PARTITION BY pg_catalog.lower(a.domain),
-                                                       pg_catalog.regexp_replace(pg_catalog.btrim(a.city), '市$', ''))
-                    OPERATOR(pg_catalog.<) s.account_id)) AS is_duplicate
+           (kd.account_id IS NOT NULL OR dd.account_id IS NOT NULL) AS is_duplicate
       FROM @extschema@.sheet_completeness s
-      JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) s.account_id
+      LEFT JOIN key_dup kd ON kd.account_id OPERATOR(pg_catalog.=) s.account_id
+      LEFT JOIN domain_dup dd ON dd.account_id OPERATOR(pg_catalog.=) s.account_id
 ), stacked AS (
     SELECT x.month, x.segment,
            pg_catalog.count(*) AS new_accounts,
@@ -632,7 +679,7 @@ COMMENT ON VIEW @extschema@.metrics_recognize IS '4R Recognize (识别): per mon
 COMMENT ON COLUMN @extschema@.metrics_recognize.month IS 'Month the accounts and contacts were created (月份), first day of the month';
 COMMENT ON COLUMN @extschema@.metrics_recognize.segment IS 'Segment (客户分层): big_b, small_b, big_c, small_c or unclassified';
 COMMENT ON COLUMN @extschema@.metrics_recognize.new_accounts IS 'Accounts created in the month (新增客户)';
-COMMENT ON COLUMN @extschema@.metrics_recognize.duplicate_accounts IS 'Of those, probable duplicates of an older account: same name ignoring case and spaces, or same domain in the same city (疑似重复客户)';
+COMMENT ON COLUMN @extschema@.metrics_recognize.duplicate_accounts IS 'Of those, probable duplicates of an older account: same canonical name (cdp.company_key), or same domain unless free mail (cdp.email_domain) (疑似重复客户)';
 COMMENT ON COLUMN @extschema@.metrics_recognize.duplicate_rate IS 'Duplicate accounts over new accounts, 0 to 1 (重复率)';
 COMMENT ON COLUMN @extschema@.metrics_recognize.avg_profile_completeness IS 'Average sheet completeness of the new accounts as of now, 0 to 1 (平均资料完整度)';
 COMMENT ON COLUMN @extschema@.metrics_recognize.complete_profiles IS 'New accounts whose sheet has every field their tier requires (资料齐全客户)';
