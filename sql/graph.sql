@@ -86,12 +86,17 @@ SELECT path FROM cdp.intro_paths(1, 5);
 INSERT INTO cdp.consent (contact_id, channel, granted, recorded_at)
 VALUES (3, 'any', false, '2026-03-02');
 SELECT count(*) FROM cdp.intro_paths(1, 5);
-DELETE FROM cdp.consent;
+-- consent is an append-only log: a later grant lifts the refusal
+INSERT INTO cdp.consent (contact_id, channel, granted, recorded_at)
+VALUES (3, 'any', true, '2026-04-01');
 
 -- Row-level security: a rep who sees only some edges gets paths over those
 CREATE ROLE regress_graph_rep;
 GRANT USAGE ON SCHEMA cdp TO regress_graph_rep;
 GRANT SELECT ON cdp.relationship, cdp.contact, cdp.consent TO regress_graph_rep;
+GRANT EXECUTE ON FUNCTION cdp.intro_paths(bigint, bigint, integer) TO regress_graph_rep;
+-- governance keeps row-level security on cdp.contact: this role sees every contact
+CREATE POLICY graph_rep_all_contacts ON cdp.contact TO regress_graph_rep USING (true);
 ALTER TABLE cdp.relationship ENABLE ROW LEVEL SECURITY;
 CREATE POLICY graph_rep_edges ON cdp.relationship TO regress_graph_rep
     USING (NOT (from_contact = 2 AND to_contact = 3));
@@ -100,17 +105,17 @@ SELECT path, round(strength::numeric, 4) AS strength FROM cdp.intro_paths(1, 3);
 RESET ROLE;
 -- contacts hidden from the rep are neither endpoints nor intermediaries
 ALTER TABLE cdp.contact ENABLE ROW LEVEL SECURITY;
-CREATE POLICY graph_rep_contacts ON cdp.contact TO regress_graph_rep USING (contact_id <> 4);
+CREATE POLICY graph_rep_contacts ON cdp.contact AS RESTRICTIVE TO regress_graph_rep USING (contact_id <> 4);
 SET ROLE regress_graph_rep;
 SELECT path, round(strength::numeric, 4) AS strength FROM cdp.intro_paths(1, 3);
 -- invalid: contact 4 is not visible to this role
 SELECT * FROM cdp.intro_paths(4, 3);
 RESET ROLE;
 DROP POLICY graph_rep_contacts ON cdp.contact;
-ALTER TABLE cdp.contact DISABLE ROW LEVEL SECURITY;
+DROP POLICY graph_rep_all_contacts ON cdp.contact;
 DROP POLICY graph_rep_edges ON cdp.relationship;
-ALTER TABLE cdp.relationship DISABLE ROW LEVEL SECURITY;
 REVOKE ALL ON cdp.relationship, cdp.contact, cdp.consent FROM regress_graph_rep;
+REVOKE EXECUTE ON FUNCTION cdp.intro_paths(bigint, bigint, integer) FROM regress_graph_rep;
 REVOKE USAGE ON SCHEMA cdp FROM regress_graph_rep;
 DROP ROLE regress_graph_rep;
 

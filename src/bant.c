@@ -528,7 +528,10 @@ cdp_bant_level(PG_FUNCTION_ARGS)
 	int32		d = PG_GETARG_INT32(1);
 
 	if (d < 0 || d >= BANT_DIMENSIONS)
-		elog(ERROR, "bant dimension %d out of range", d);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bant dimension %d out of range", d),
+				 errhint("Dimensions are 0 (budget) to %d (competition).", BANT_DIMENSIONS - 1)));
 	PG_RETURN_TEXT_P(cstring_to_text(bant_levels[d][b->level[d]]));
 }
 

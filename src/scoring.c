@@ -898,7 +898,12 @@ cdp_nb_train_trans(PG_FUNCTION_ARGS)
 	int			n;
 
 	if (PG_ARGISNULL(2))
+	{
+		/* an unlabelled first row: the state stays SQL NULL, not a NULL pointer */
+		if (st == NULL)
+			PG_RETURN_NULL();
 		PG_RETURN_POINTER(st);
+	}
 	if (st == NULL)
 		st = NbStateNew(cxt);
 	won = PG_GETARG_BOOL(2);
@@ -958,7 +963,11 @@ cdp_nb_merge_trans(PG_FUNCTION_ARGS)
 	MemoryContext old;
 
 	if (PG_ARGISNULL(1))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
 		PG_RETURN_POINTER(st);
+	}
 	if (st == NULL)
 		st = NbStateNew(cxt);
 	old = MemoryContextSwitchTo(cxt);
@@ -980,7 +989,11 @@ cdp_nb_combine(PG_FUNCTION_ARGS)
 	int		   *map;
 
 	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
 		PG_RETURN_POINTER(a);
+	}
 	if (a == NULL)
 		a = NbStateNew(cxt);
 	a->won += b->won;
