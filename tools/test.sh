@@ -27,6 +27,9 @@ failed=0
 if [ "${CDP_SKIP_REGRESS:-0}" != 1 ]; then
 	echo "== pg_regress"
 	rm -rf "$CDP_TOP/results" "$CDP_TOP/regression.diffs" "$CDP_TOP/regression.out"
+	if [ ! -f "$CDP_TOP/../shared/data/company_pairs_en_dev.csv" ]; then
+		echo "# skip company_quality: ../shared/data (the development data) is not beside this checkout"
+	fi
 	make -C "$CDP_TOP" -s installcheck >"$work/regress.log" 2>&1 || true
 	cat "$work/regress.log"
 	p=$(grep -cE '^(test )? *[a-z0-9_]+ +\.\.\. ok' "$work/regress.log" || true)
@@ -38,6 +41,9 @@ if [ "${CDP_SKIP_REGRESS:-0}" != 1 ]; then
 	# a test without its expected output proves nothing: count it as failed
 	for t in "$CDP_TOP"/sql/*.sql; do
 		name=$(basename "$t" .sql)
+		if [ "$name" = company_quality ] && [ ! -f "$CDP_TOP/../shared/data/company_pairs_en_dev.csv" ]; then
+			continue
+		fi
 		if [ ! -f "$CDP_TOP/expected/$name.out" ]; then
 			echo "pg_regress test $name has no expected/$name.out"
 			f=$((f + 1))
