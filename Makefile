@@ -11,19 +11,23 @@
 # SQL files in src/, in the order of MODULES (reference schema first).
 
 EXTENSION = cdp
-EXTVERSION = 0.1
+EXTVERSION = 0.2
+# the last released version, whose install script is frozen in upgrade/
+PREV_VERSION = 0.1
 PG_CONFIG ?= pg_config
 
 # Module order matters: each piece may use what the pieces before it created.
 MODULES_ORDER = schema lifecycle normalize company city bant scoring funnel graph views governance
 
 SQL_PIECES = $(wildcard $(addprefix src/,$(addsuffix .sql,$(MODULES_ORDER))))
+UPGRADE_PIECES = $(wildcard $(addprefix upgrade/$(EXTVERSION)/,$(addsuffix .sql,$(MODULES_ORDER))))
 C_SOURCES = $(sort $(wildcard src/*.c))
 
 MODULE_big = $(EXTENSION)
 OBJS = $(C_SOURCES:.c=.o)
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA = $(wildcard $(EXTENSION)--*--*.sql)
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--$(PREV_VERSION)--$(EXTVERSION).sql
+# released install scripts and the upgrade scripts between releases
+DATA = $(wildcard upgrade/$(EXTENSION)--*.sql)
 
 REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 # company_quality measures matching quality on the development data in
@@ -57,6 +61,9 @@ include $(PGXS)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PIECES) Makefile
 	tools/assemble-sql.sh $(EXTENSION) $(SQL_PIECES) > $@.tmp && mv $@.tmp $@
+
+$(EXTENSION)--$(PREV_VERSION)--$(EXTVERSION).sql: $(UPGRADE_PIECES) Makefile
+	tools/assemble-sql.sh --update $(PREV_VERSION) $(EXTVERSION) $(EXTENSION) $(UPGRADE_PIECES) > $@.tmp && mv $@.tmp $@
 
 else
 # No server development files yet (fresh machine): build targets first run

@@ -9,7 +9,7 @@ SELECT extname, extnamespace::regnamespace AS schema, extrelocatable
   FROM pg_extension WHERE extname IN ('cdp', 'pg_trgm') ORDER BY extname;
 
 -- what the library was built with and runs on
-SELECT cdp.build_info() ~ '^cdp 0\.1 built for PostgreSQL 15\.[0-9]+.* \(ICU [0-9.]+\), running on PostgreSQL 15\.[0-9]+.* with ICU [0-9.]+ \(Unicode [0-9.]+\)$' AS build_info_ok;
+SELECT cdp.build_info() ~ '^cdp 0\.2 built for PostgreSQL 15\.[0-9]+.* \(ICU [0-9.]+\), running on PostgreSQL 15\.[0-9]+.* with ICU [0-9.]+ \(Unicode [0-9.]+\)$' AS build_info_ok;
 
 -- every table, view and materialized view of the extension has a comment
 SELECT c.oid::regclass AS missing_comment
