@@ -65,12 +65,16 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PIECES) Makefile
 $(EXTENSION)--$(PREV_VERSION)--$(EXTVERSION).sql: $(UPGRADE_PIECES) Makefile
 	tools/assemble-sql.sh --update $(PREV_VERSION) $(EXTVERSION) $(EXTENSION) $(UPGRADE_PIECES) > $@.tmp && mv $@.tmp $@
 
-else
+else ifeq ($(CDP_DEPS_TRIED),)
 # No server development files yet (fresh machine): build targets first run
-# tools/deps.sh, which installs them, then start again.
+# tools/deps.sh, which installs them, then start again (once).
 all install installcheck:
 	tools/deps.sh
-	$(MAKE) $@
+	$(MAKE) CDP_DEPS_TRIED=1 $@
+else
+all install installcheck:
+	@echo "cdp: no PostgreSQL server headers at $(PG_SERVER_HEADER) (PG_CONFIG=$(PG_CONFIG)), even after tools/deps.sh" >&2
+	@exit 1
 endif
 
 # The commands below do their own set-up (see tools/), so they work on a

@@ -175,6 +175,28 @@ SELECT count(*) FILTER (WHERE exited_at IS NULL) AS open_stays,
         WHERE x.entity = 'cdp.account'::regclass AND x.entity_key = (SELECT survivor::text FROM ids)) AS overlaps
   FROM cdp.stage_history, ids
  WHERE entity = 'cdp.account'::regclass AND entity_key = survivor::text;
+-- the survivor's open stay is still its latest, so its next move closes it
+-- (0.1 left the duplicate's later stays after it, and two stays open)
+UPDATE cdp.account SET stage = 'lead' WHERE account_id = (SELECT survivor FROM ids);
+SELECT stage, previous_stage, exited_at IS NULL AS open
+  FROM cdp.stage_history, ids
+ WHERE entity = 'cdp.account'::regclass AND entity_key = survivor::text
+ ORDER BY entered_at, history_id;
+-- a duplicate older than the survivor: its stays are carried over, the open
+-- one clipped to end where the survivor's first stay began
+SET cdp.stage_time = '2026-01-01 00:00+00';
+INSERT INTO cdp.account (name) VALUES ('旧记录贸易有限公司');
+SET cdp.stage_time = '2026-02-01 00:00+00';
+UPDATE cdp.account SET stage = 'lead' WHERE name = '旧记录贸易有限公司';
+SET cdp.stage_time = '2026-03-01 00:00+00';
+INSERT INTO cdp.account (name) VALUES ('新记录贸易有限公司');
+RESET cdp.stage_time;
+SELECT cdp.merge_accounts(s.account_id, d.account_id) AS repointed
+  FROM cdp.account s, cdp.account d WHERE s.name = '新记录贸易有限公司' AND d.name = '旧记录贸易有限公司';
+SELECT h.stage, h.previous_stage, h.entered_at, h.exited_at
+  FROM cdp.stage_history h JOIN cdp.account a ON h.entity = 'cdp.account'::regclass AND h.entity_key = a.account_id::text
+ WHERE a.name = '新记录贸易有限公司'
+ ORDER BY h.entered_at, h.history_id;
 -- invalid: NULL (22004), itself (22023), unknown account (P0002); nothing
 -- changes
 SELECT cdp.merge_accounts(NULL, 1);

@@ -496,6 +496,7 @@ DECLARE
     step int := 0;
     steps int;
     r record;
+    open_start timestamptz;
     acct regclass := '@extschema@.account'::regclass;
 BEGIN
     IF survivor IS NULL OR duplicate IS NULL THEN
@@ -575,11 +576,15 @@ BEGIN
     END LOOP;
 
     -- Stage history is keyed by (entity, entity_key), not by a foreign key.
-    -- The survivor's stays stand; each stay of the duplicate is re-keyed to
-    -- the survivor and clipped so that no two stays overlap and only the
-    -- survivor's stay stays open: it ends where the survivor's next stay
-    -- begins (or now, if it was open), and a stay that began inside one of
-    -- the survivor's stays becomes a zero-length stay at its start.
+    -- The survivor's stays stand.  The lifecycle trigger finds an entity's
+    -- open stay as its latest one, so no stay may begin at or after the
+    -- start of the survivor's open stay: the duplicate's stays that do are
+    -- not carried over (they are in the merge log's history).  Each other
+    -- stay of the duplicate is re-keyed to the survivor and clipped so that
+    -- no two stays overlap and only the survivor's stay stays open: it ends
+    -- where the survivor's next stay begins (or now, if it was open), and a
+    -- stay that began inside one of the survivor's stays becomes a
+    -- zero-length stay at its start.
     PERFORM @extschema@.report_progress(format(
         'cdp.merge_accounts(%s, %s): step %s of %s, stage history', survivor, duplicate,
         steps + 1, steps + 1));
@@ -588,6 +593,16 @@ BEGIN
           INTO hist
           FROM @extschema@.stage_history h
          WHERE h.entity = acct AND h.entity_key = duplicate::text;
+        SELECT h.entered_at INTO open_start FROM @extschema@.stage_history h
+         WHERE h.entity = acct AND h.entity_key = survivor::text AND h.exited_at IS NULL;
+        IF open_start IS NOT NULL THEN
+            DELETE FROM @extschema@.stage_history h
+             WHERE h.entity = acct AND h.entity_key = duplicate::text AND h.entered_at >= open_start;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            IF n > 0 THEN
+                counts := counts || jsonb_build_object('@extschema@.stage_history (not carried over)', n);
+            END IF;
+        END IF;
         WITH s AS (
             SELECT h.entered_at, h.exited_at FROM @extschema@.stage_history h
              WHERE h.entity = acct AND h.entity_key = survivor::text),

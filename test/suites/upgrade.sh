@@ -133,6 +133,28 @@ for old in $olds; do
 	fi
 	"$CDP_BINDIR/dropdb" "$db"
 
+	# 1b. what the update repairs (test/upgrade/repair-B.sql makes it)
+	repair="$CDP_TOP/test/upgrade/repair-$current.sql"
+	if [ -f "$repair" ]; then
+		db=cdp_upgrade_repair
+		"$CDP_BINDIR/dropdb" --if-exists "$db"
+		"$CDP_BINDIR/createdb" "$db"
+		q "$db" "CREATE EXTENSION cdp VERSION '$old' CASCADE" >/dev/null 2>&1
+		psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$repair" >/dev/null 2>"$work/err" || notok "$old: $(basename "$repair") failed: $(head -2 "$work/err")"
+		hist="SELECT string_agg(a.name || ':' || h.stage || ':' || h.entered_at::date || '-' || coalesce(h.exited_at::date::text, 'open'), ' ' ORDER BY a.name, h.entered_at, h.history_id)
+		        FROM cdp.stage_history h JOIN cdp.account a ON h.entity = 'cdp.account'::regclass AND h.entity_key = a.account_id::text"
+		echo "# $old history before the update: $(q "$db" "$hist")"
+		q "$db" "ALTER EXTENSION cdp UPDATE" >/dev/null 2>"$work/err" || notok "$old: update of the repair case failed: $(head -2 "$work/err")"
+		got=$(q "$db" "$hist")
+		echo "# after: $got"
+		want="乙公司:prospect:2026-01-01-open 甲公司:prospect:2026-01-01-2026-04-01 甲公司:lead:2026-04-01-open"
+		[ "$got" = "$want" ] && ok "$old -> $current repairs the stage history 0.1 merges left (stays after an open one, two open stays)" ||
+			notok "$old -> $current repair: want $want"
+		n=$(q "$db" "UPDATE cdp.account SET stage = 'mql' WHERE name = '乙公司'; SELECT count(*) FROM cdp.stage_history WHERE exited_at IS NULL")
+		[ "$n" = 2 ] && ok "$old -> $current: after the repair, a move closes the open stay" || notok "$old -> $current: $n open stays after a move"
+		"$CDP_BINDIR/dropdb" "$db"
+	fi
+
 	# 2. with data
 	db=cdp_upgrade_from
 	"$CDP_BINDIR/dropdb" --if-exists "$db"

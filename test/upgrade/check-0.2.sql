@@ -36,3 +36,12 @@ SELECT cdp.can_contact(1, 'email') AS contact_1_email, cdp.can_contact(3, 'email
        cdp.can_contact(7, 'email') AS erased_contact;
 SELECT count(*) AS erasures FROM cdp.erasure_log;
 SELECT * FROM cdp.validate_phone('+86 139 1234 5679');
+
+-- company (0.2): a merge leaves the survivor's open stay its latest one, so
+-- the survivor's next move closes it
+SELECT cdp.merge_accounts(s, d) > 0 AS merged
+  FROM (SELECT min(account_id) AS s, max(account_id) AS d FROM cdp.account WHERE account_id < 100) x;
+UPDATE cdp.account SET stage = 'churned' WHERE account_id = (SELECT min(account_id) FROM cdp.account);
+SELECT count(*) AS entities_with_two_open_stays
+  FROM (SELECT entity, entity_key FROM cdp.stage_history WHERE exited_at IS NULL
+         GROUP BY 1, 2 HAVING count(*) > 1) x;

@@ -365,5 +365,13 @@ INSERT INTO cdp.lead (company_name, contact_name, email, source)
 SELECT name, 'Fill ' || account_id, 'fill' || account_id || '@example.org', 'web'
   FROM cdp.account WHERE account_id % 25 = 0;
 -- a merge of two accounts, and a win model trained on the closed deals
-SELECT cdp.merge_accounts(1, 2);
+-- (whose stays all precede the survivor's open stay: the 0.1 merge of other
+-- pairs leaves stays that 0.2 repairs, checked on its own by upgrade.sh)
+SELECT cdp.merge_accounts(s.account_id, d.account_id)
+  FROM (SELECT h.entity_key::bigint AS account_id FROM cdp.stage_history h
+         WHERE h.entity = 'cdp.account'::regclass AND h.exited_at IS NULL
+         ORDER BY h.entered_at DESC, h.history_id LIMIT 1) s,
+       (SELECT h.entity_key::bigint AS account_id FROM cdp.stage_history h
+         WHERE h.entity = 'cdp.account'::regclass
+         GROUP BY h.entity_key ORDER BY max(h.entered_at), h.entity_key LIMIT 1) d;
 SELECT cdp.retrain_win_model() \g /dev/null

@@ -1,0 +1,197 @@
+\echo Use "ALTER EXTENSION cdp UPDATE TO '0.2'" to load this file. \quit
+-- company: changes since 0.1
+
+-- merge_accounts no longer carries over the duplicate's stays that began at
+-- or after the start of the survivor's open stay: in 0.1 they became
+-- zero-length stays after it, and the survivor's next stage change then
+-- left two stays open (found by test/suites/soak_mixed.sh).
+CREATE OR REPLACE FUNCTION @extschema@.merge_accounts(survivor bigint, duplicate bigint)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- Re-points every row that references the duplicate to the survivor, in one
+-- transaction, and deletes the duplicate after logging it.  The referencing
+-- columns are read from the catalog (every single-column foreign key to
+-- cdp.account, in any schema), so tables added later are covered.  Returns
+-- the number of rows re-pointed.
+DECLARE
+    fk record;
+    n bigint;
+    total bigint := 0;
+    counts jsonb := '{}';
+    aside jsonb := '[]';
+    hist jsonb;
+    dup_row jsonb;
+    surv_parent bigint;
+    dup_parent bigint;
+    step int := 0;
+    steps int;
+    r record;
+    open_start timestamptz;
+    acct regclass := '@extschema@.account'::regclass;
+BEGIN
+    IF survivor IS NULL OR duplicate IS NULL THEN
+        RAISE EXCEPTION 'merge_accounts needs a survivor and a duplicate' USING ERRCODE = '22004';
+    END IF;
+    IF survivor = duplicate THEN
+        RAISE EXCEPTION 'cannot merge account % into itself', survivor USING ERRCODE = '22023';
+    END IF;
+    -- lock both rows, in key order so that concurrent merges cannot deadlock
+    PERFORM 1 FROM @extschema@.account a
+      WHERE a.account_id IN (survivor, duplicate) ORDER BY a.account_id FOR UPDATE;
+    SELECT to_jsonb(a.*), a.parent_account_id INTO dup_row, dup_parent
+      FROM @extschema@.account a WHERE a.account_id = duplicate;
+    IF dup_row IS NULL THEN
+        RAISE EXCEPTION 'account % does not exist', duplicate USING ERRCODE = 'P0002';
+    END IF;
+    SELECT a.parent_account_id INTO surv_parent FROM @extschema@.account a WHERE a.account_id = survivor;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'account % does not exist', survivor USING ERRCODE = 'P0002';
+    END IF;
+
+    SELECT count(*) INTO steps FROM pg_constraint c
+     WHERE c.contype = 'f' AND c.confrelid = acct AND array_length(c.conkey, 1) = 1
+       AND c.conparentid = 0;
+
+    FOR fk IN
+        SELECT c.conrelid::regclass AS tbl, a.attname AS col
+          FROM pg_constraint c
+          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+         WHERE c.contype = 'f' AND c.confrelid = acct AND array_length(c.conkey, 1) = 1
+           AND c.conparentid = 0       -- a partitioned table's, not each partition's
+         ORDER BY c.conrelid::regclass::text, a.attname
+    LOOP
+        step := step + 1;
+        PERFORM @extschema@.report_progress(format(
+            'cdp.merge_accounts(%s, %s): step %s of %s, %s.%s', survivor, duplicate,
+            step, steps + 1, fk.tbl, fk.col));
+        IF fk.tbl = acct AND fk.col = 'parent_account_id' THEN
+            -- children of the duplicate become children of the survivor; a
+            -- survivor that was the duplicate's child takes its parent
+            EXECUTE format('UPDATE %s SET %I = $1 WHERE %I = $2 AND account_id <> $1',
+                           fk.tbl, fk.col, fk.col) USING survivor, duplicate;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            IF surv_parent = duplicate THEN
+                UPDATE @extschema@.account a
+                   SET parent_account_id = CASE WHEN dup_parent = survivor THEN NULL ELSE dup_parent END
+                 WHERE a.account_id = survivor;
+                n := n + 1;
+            END IF;
+        ELSE
+            BEGIN
+                EXECUTE format('UPDATE %s SET %I = $1 WHERE %I = $2', fk.tbl, fk.col, fk.col)
+                  USING survivor, duplicate;
+                GET DIAGNOSTICS n = ROW_COUNT;
+            EXCEPTION WHEN unique_violation THEN
+                -- the survivor already has the row a unique key allows once:
+                -- re-point row by row, and log then delete the ones that clash
+                n := 0;
+                FOR r IN EXECUTE format('SELECT ctid AS tid, to_jsonb(t.*) AS j FROM %s t WHERE %I = $1',
+                                        fk.tbl, fk.col) USING duplicate
+                LOOP
+                    BEGIN
+                        EXECUTE format('UPDATE %s SET %I = $1 WHERE ctid = $2', fk.tbl, fk.col)
+                          USING survivor, r.tid;
+                        n := n + 1;
+                    EXCEPTION WHEN unique_violation THEN
+                        aside := aside || jsonb_build_object('table', fk.tbl::text, 'column', fk.col::text, 'row', r.j);
+                        EXECUTE format('DELETE FROM %s WHERE ctid = $1', fk.tbl) USING r.tid;
+                    END;
+                END LOOP;
+            END;
+        END IF;
+        IF n > 0 THEN
+            counts := counts || jsonb_build_object(fk.tbl::text || '.' || fk.col, n);
+            total := total + n;
+        END IF;
+    END LOOP;
+
+    -- Stage history is keyed by (entity, entity_key), not by a foreign key.
+    -- The survivor's stays stand.  The lifecycle trigger finds an entity's
+    -- open stay as its latest one, so no stay may begin at or after the
+    -- start of the survivor's open stay: the duplicate's stays that do are
+    -- not carried over (they are in the merge log's history).  Each other
+    -- stay of the duplicate is re-keyed to the survivor and clipped so that
+    -- no two stays overlap and only the survivor's stay stays open: it ends
+    -- where the survivor's next stay begins (or now, if it was open), and a
+    -- stay that began inside one of the survivor's stays becomes a
+    -- zero-length stay at its start.
+    PERFORM @extschema@.report_progress(format(
+        'cdp.merge_accounts(%s, %s): step %s of %s, stage history', survivor, duplicate,
+        steps + 1, steps + 1));
+    IF to_regclass('@extschema@.stage_history') IS NOT NULL THEN
+        SELECT coalesce(jsonb_agg(to_jsonb(h.*) ORDER BY h.entered_at, h.history_id), '[]')
+          INTO hist
+          FROM @extschema@.stage_history h
+         WHERE h.entity = acct AND h.entity_key = duplicate::text;
+        SELECT h.entered_at INTO open_start FROM @extschema@.stage_history h
+         WHERE h.entity = acct AND h.entity_key = survivor::text AND h.exited_at IS NULL;
+        IF open_start IS NOT NULL THEN
+            DELETE FROM @extschema@.stage_history h
+             WHERE h.entity = acct AND h.entity_key = duplicate::text AND h.entered_at >= open_start;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            IF n > 0 THEN
+                counts := counts || jsonb_build_object('@extschema@.stage_history (not carried over)', n);
+            END IF;
+        END IF;
+        WITH s AS (
+            SELECT h.entered_at, h.exited_at FROM @extschema@.stage_history h
+             WHERE h.entity = acct AND h.entity_key = survivor::text),
+        d AS (
+            SELECT h.history_id, h.entered_at,
+                   CASE WHEN EXISTS (SELECT 1 FROM s
+                                      WHERE s.entered_at <= h.entered_at
+                                        AND (s.exited_at IS NULL OR s.exited_at > h.entered_at))
+                        THEN h.entered_at
+                        ELSE least(coalesce(h.exited_at, greatest(now(), h.entered_at)),
+                                   coalesce((SELECT min(s.entered_at) FROM s
+                                              WHERE s.entered_at > h.entered_at), 'infinity'))
+                   END AS new_exit
+              FROM @extschema@.stage_history h
+             WHERE h.entity = acct AND h.entity_key = duplicate::text)
+        UPDATE @extschema@.stage_history h
+           SET entity_key = survivor::text, exited_at = d.new_exit
+          FROM d
+         WHERE h.history_id = d.history_id;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        IF n > 0 THEN
+            counts := counts || jsonb_build_object('@extschema@.stage_history.entity_key', n);
+            total := total + n;
+        END IF;
+    ELSE
+        hist := '[]';
+    END IF;
+
+    DELETE FROM @extschema@.account a WHERE a.account_id = duplicate;
+    INSERT INTO @extschema@.account_merge_log (survivor_id, duplicate_id, duplicate_row, repointed, set_aside, history)
+    VALUES (survivor, duplicate, dup_row, counts, aside, hist);
+    PERFORM @extschema@.report_progress(NULL);
+    RETURN total;
+END;
+$$;
+
+-- Repair what 0.1 merges left in the survivors' stage history (only they
+-- can leave a stay after an open one; the rows removed are kept in
+-- cdp.account_merge_log.history):
+-- 1. zero-length stays that sort after an open stay of the same account
+--    (the duplicate's stays that began inside the survivor's open stay);
+DELETE FROM @extschema@.stage_history h
+ USING (SELECT x.history_id,
+               bool_or(x.exited_at IS NULL) OVER (PARTITION BY x.entity_key ORDER BY x.entered_at, x.history_id
+                                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS after_open
+          FROM @extschema@.stage_history x
+         WHERE x.entity OPERATOR(pg_catalog.=) '@extschema@.account'::regclass) o
+ WHERE h.history_id OPERATOR(pg_catalog.=) o.history_id AND o.after_open
+   AND h.exited_at OPERATOR(pg_catalog.=) h.entered_at;
+-- 2. an open stay that is not its account's latest (the survivor moved on
+--    after such a merge, and its earlier stay was never closed) ends where
+--    the next stay begins.
+UPDATE @extschema@.stage_history h
+   SET exited_at = o.next_entered
+  FROM (SELECT x.history_id,
+               lead(x.entered_at) OVER (PARTITION BY x.entity_key ORDER BY x.entered_at, x.history_id) AS next_entered
+          FROM @extschema@.stage_history x
+         WHERE x.entity OPERATOR(pg_catalog.=) '@extschema@.account'::regclass) o
+ WHERE h.history_id OPERATOR(pg_catalog.=) o.history_id AND h.exited_at IS NULL
+   AND o.next_entered IS NOT NULL;
