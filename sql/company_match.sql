@@ -26,8 +26,9 @@ INSERT INTO cdp.account (name, domain, owner) VALUES
     ('珠海格力电器股份有限公司', 'gree.com.cn', 'dave');
 ANALYZE cdp.account;
 
--- the extension created the trigram index on the search key
-SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) ~ 'gin .*company_search_key\(name\).*gin_trgm_ops' AS gin_trgm_on_key
+-- the extension created the trigram indexes on the search keys of the
+-- registered name and of the English name
+SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) ~ 'gin .*company_search_key\(.*(name|name_en)[) ].*gin_trgm_ops' AS gin_trgm_on_key
   FROM pg_index WHERE indrelid = 'cdp.account'::regclass AND pg_get_indexdef(indexrelid) ~ 'company_search_key';
 
 -- the name probe match_accounts runs: a bitmap scan of that index, no
@@ -51,6 +52,26 @@ SELECT * FROM cdp.match_accounts('貴州茅台酒股份有限公司', k => 1);
 SELECT * FROM cdp.match_accounts('Maotai', k => 1);
 SELECT * FROM cdp.match_accounts('格力电器', k => 1);
 SELECT * FROM cdp.match_accounts('BRIDGESTONE TIRE CO.,LTD', k => 1);
+-- the English name an account has on file: a lead writing the company in
+-- English finds the Chinese registered name, ahead of a company with the
+-- same brand elsewhere (whose pinyin alone would tie)
+INSERT INTO cdp.account (name, name_en) VALUES
+    ('苏州明阳软件股份有限公司', 'Suzhou Mingyang Software Co., Ltd.'),
+    ('东莞明阳科技有限公司', 'Dongguan Mingyang Technology Co., Ltd.');
+SELECT * FROM cdp.match_accounts('Suzhou Mingyang Software Co., Ltd.', k => 2);
+SELECT * FROM cdp.match_accounts('  SUZHOU MINGYANG SOFTWARE CO LTD ', k => 2);
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF)
+SELECT a.account_id FROM cdp.account a
+ WHERE cdp.company_search_key(CASE WHEN cdp.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END)
+       % cdp.company_search_key('Suzhou Mingyang Software')
+    OR cdp.company_search_key('Suzhou Mingyang Software')
+       <% cdp.company_search_key(CASE WHEN cdp.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END);
+-- an English name too long for company_key is stored, and left out of matching
+INSERT INTO cdp.account (name, name_en) VALUES ('长名字有限公司', repeat('Very Long Name ', 100));
+SELECT count(*) FROM cdp.match_accounts('Very Long Name');
+RESET enable_seqscan;
+DELETE FROM cdp.account WHERE name_en LIKE '%Mingyang%' OR name = '长名字有限公司';
 -- different companies with the same region and legal form rank below
 SELECT * FROM cdp.match_accounts('中国银行', k => 2);
 SELECT * FROM cdp.match_accounts('北京百度网讯科技有限公司', k => 2);

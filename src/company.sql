@@ -116,9 +116,11 @@ AS $body$
 -- be applied in a parallel worker.  The name probe is "search key % query search
 -- key" (similar as a whole, threshold 0.4) or "query search key <% search
 -- key" (the query is a word of the account's key, 0.6: 百度 in 百度网讯) on
--- account_name_search_idx (GIN, pg_trgm), and for a name without Han
--- also "pinyin key % the name's words" on account_name_pinyin_idx; every
--- candidate is then scored with company_similarity on the keys.
+-- account_name_search_idx (GIN, pg_trgm), the same on the English name
+-- (account_name_en_search_idx), and for a name without Han also "pinyin
+-- key % the name's words" on account_name_pinyin_idx; every candidate is
+-- then scored with company_similarity on the keys, against its registered
+-- name and its English name, the better of the two.
 DECLARE
     d text := @extschema@.email_domain(domain);
     qkey text;
@@ -153,15 +155,26 @@ BEGIN
                AND pg_catalog.lower(a.domain) OPERATOR(pg_catalog.=) d
             UNION ALL
             SELECT m.account_id, m.name,
-                   @extschema@.company_key_similarity(qkey, m.akey),
-                   CASE WHEN m.akey OPERATOR(pg_catalog.=) qkey THEN 'key' ELSE 'name' END
-              FROM (SELECT a.account_id, a.name, @extschema@.company_key(a.name) AS akey
+                   greatest(@extschema@.company_key_similarity(qkey, m.akey),
+                                       @extschema@.company_key_similarity(qkey, m.ekey)),
+                   CASE WHEN m.akey OPERATOR(pg_catalog.=) qkey OR m.ekey OPERATOR(pg_catalog.=) qkey
+                        THEN 'key' ELSE 'name' END
+              FROM (SELECT a.account_id, a.name, @extschema@.company_key(a.name) AS akey,
+                           @extschema@.company_key(CASE WHEN @extschema@.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END) AS ekey
                       FROM @extschema@.account a
                      WHERE qsearch IS NOT NULL
                        AND (@extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.%) qsearch
                             OR qsearch OPERATOR(TRGM_SCHEMA.<%) @extschema@.company_search_key(a.name))
                     UNION
-                    SELECT a.account_id, a.name, @extschema@.company_key(a.name)
+                    SELECT a.account_id, a.name, @extschema@.company_key(a.name),
+                           @extschema@.company_key(CASE WHEN @extschema@.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END)
+                      FROM @extschema@.account a
+                     WHERE qsearch IS NOT NULL
+                       AND (@extschema@.company_search_key(CASE WHEN @extschema@.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END) OPERATOR(TRGM_SCHEMA.%) qsearch
+                            OR qsearch OPERATOR(TRGM_SCHEMA.<%) @extschema@.company_search_key(CASE WHEN @extschema@.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END))
+                    UNION
+                    SELECT a.account_id, a.name, @extschema@.company_key(a.name),
+                           @extschema@.company_key(CASE WHEN @extschema@.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END)
                       FROM @extschema@.account a
                      WHERE qpinyin IS NOT NULL
                        AND @extschema@.company_pinyin_key(a.name) OPERATOR(TRGM_SCHEMA.%) qpinyin) m) c
@@ -171,7 +184,7 @@ BEGIN
 END;
 $body$;
 $fn$);
-COMMENT ON FUNCTION @extschema@.match_accounts(text, text, integer) IS 'Accounts that may be the company named (and with the web or e-mail domain given), best first: score in [0, 1], matched_by domain, key (same canonical name) or name (similar name), joined with + when several apply; index-backed, never a scan of all accounts';
+COMMENT ON FUNCTION @extschema@.match_accounts(text, text, integer) IS 'Accounts that may be the company named, by registered or English name (and with the web or e-mail domain given), best first: score in [0, 1], matched_by domain, key (same canonical name) or name (similar name), joined with + when several apply; index-backed, never a scan of all accounts';
 
 -- ---------------------------------------------------------------------------
 -- Lead-to-account matching
@@ -210,6 +223,15 @@ BEGIN ATOMIC
     SELECT coalesce(pg_catalog.octet_length(name) > 1024, false);
 END;
 COMMENT ON FUNCTION @extschema@.company_key_too_long(text) IS 'true when a name is longer than cdp.company_key accepts (1024 bytes)';
+
+-- The English name (name_en) is indexed the same way, when company_key
+-- accepts it: an over-long English name is left out of matching instead of
+-- refusing the row (0.1 accepted any length).
+SELECT @extschema@.install_with_trgm($sql$
+CREATE INDEX account_name_en_search_idx ON @extschema@.account
+    USING gin (@extschema@.company_search_key(CASE WHEN @extschema@.company_key_too_long(name_en) THEN NULL ELSE name_en END) TRGM_SCHEMA.gin_trgm_ops)
+    WITH (fastupdate = off)
+$sql$);
 
 CREATE FUNCTION @extschema@.lead_match_payload(lead_id bigint, account_id bigint, owner name, score real, matched_by text)
 RETURNS text

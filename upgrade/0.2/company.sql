@@ -195,3 +195,107 @@ UPDATE @extschema@.stage_history h
          WHERE x.entity OPERATOR(pg_catalog.=) '@extschema@.account'::regclass) o
  WHERE h.history_id OPERATOR(pg_catalog.=) o.history_id AND h.exited_at IS NULL
    AND o.next_entered IS NOT NULL;
+
+-- match_accounts also looks at the English name (cdp.account.name_en): a
+-- lead that writes the company in English is matched to the account whose
+-- registered name is in Chinese.  New index account_name_en_search_idx.
+CREATE FUNCTION @extschema@.install_with_trgm(body text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE pg_catalog.replace(body, 'TRGM_SCHEMA',
+        (SELECT pg_catalog.quote_ident(e.extnamespace::pg_catalog.regnamespace::pg_catalog.text)
+           FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_trgm'));
+END
+$$;
+
+SELECT @extschema@.install_with_trgm($sql$
+CREATE INDEX account_name_en_search_idx ON @extschema@.account
+    USING gin (@extschema@.company_search_key(CASE WHEN @extschema@.company_key_too_long(name_en) THEN NULL ELSE name_en END) TRGM_SCHEMA.gin_trgm_ops)
+    WITH (fastupdate = off)
+$sql$);
+
+SELECT @extschema@.install_with_trgm($fn$
+CREATE OR REPLACE FUNCTION @extschema@.match_accounts(name text, domain text DEFAULT NULL, k integer DEFAULT 5)
+RETURNS TABLE (account_id bigint, account_name text, score real, matched_by text)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+SET pg_trgm.similarity_threshold = 0.4
+SET pg_trgm.word_similarity_threshold = 0.6
+AS $body$
+-- STABLE: reads cdp.account.  PARALLEL RESTRICTED: its SET clauses cannot
+-- be applied in a parallel worker.  The name probe is "search key % query search
+-- key" (similar as a whole, threshold 0.4) or "query search key <% search
+-- key" (the query is a word of the account's key, 0.6: 百度 in 百度网讯) on
+-- account_name_search_idx (GIN, pg_trgm), the same on the English name
+-- (account_name_en_search_idx), and for a name without Han also "pinyin
+-- key % the name's words" on account_name_pinyin_idx; every candidate is
+-- then scored with company_similarity on the keys, against its registered
+-- name and its English name, the better of the two.
+DECLARE
+    d text := @extschema@.email_domain(domain);
+    qkey text;
+    qsearch text;
+    qpinyin text;
+BEGIN
+    IF k IS NULL OR k < 1 OR k > 1000 THEN
+        RAISE EXCEPTION 'k must be between 1 and 1000, not %', coalesce(k::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    IF name IS NOT NULL THEN
+        qkey := @extschema@.company_key(name);
+        qsearch := @extschema@.company_search_key(name);
+        -- a name without Han may be pinyin: probe the pinyin index too
+        IF qsearch IS NOT NULL AND @extschema@.company_pinyin_key(name) IS NULL THEN
+            qpinyin := pg_catalog.replace(qsearch, ' ', '');
+        END IF;
+    END IF;
+    IF qkey IS NULL AND d IS NULL THEN
+        IF name IS NULL AND domain IS NULL THEN
+            RAISE EXCEPTION 'match_accounts needs a name or a domain'
+                USING ERRCODE = '22004';
+        END IF;
+        RETURN;             -- nothing identifying: no candidates, not an error
+    END IF;
+    RETURN QUERY
+    SELECT c.account_id, c.name, max(c.score)::real,
+           string_agg(DISTINCT c.how, '+' ORDER BY c.how)
+      FROM (SELECT a.account_id, a.name, 1.0::real AS score, 'domain'::text AS how
+              FROM @extschema@.account a
+             WHERE d IS NOT NULL
+               AND pg_catalog.lower(a.domain) OPERATOR(pg_catalog.=) d
+            UNION ALL
+            SELECT m.account_id, m.name,
+                   greatest(@extschema@.company_key_similarity(qkey, m.akey),
+                                       @extschema@.company_key_similarity(qkey, m.ekey)),
+                   CASE WHEN m.akey OPERATOR(pg_catalog.=) qkey OR m.ekey OPERATOR(pg_catalog.=) qkey
+                        THEN 'key' ELSE 'name' END
+              FROM (SELECT a.account_id, a.name, @extschema@.company_key(a.name) AS akey,
+                           @extschema@.company_key(CASE WHEN @extschema@.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END) AS ekey
+                      FROM @extschema@.account a
+                     WHERE qsearch IS NOT NULL
+                       AND (@extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.%) qsearch
+                            OR qsearch OPERATOR(TRGM_SCHEMA.<%) @extschema@.company_search_key(a.name))
+                    UNION
+                    SELECT a.account_id, a.name, @extschema@.company_key(a.name),
+                           @extschema@.company_key(CASE WHEN @extschema@.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END)
+                      FROM @extschema@.account a
+                     WHERE qsearch IS NOT NULL
+                       AND (@extschema@.company_search_key(CASE WHEN @extschema@.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END) OPERATOR(TRGM_SCHEMA.%) qsearch
+                            OR qsearch OPERATOR(TRGM_SCHEMA.<%) @extschema@.company_search_key(CASE WHEN @extschema@.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END))
+                    UNION
+                    SELECT a.account_id, a.name, @extschema@.company_key(a.name),
+                           @extschema@.company_key(CASE WHEN @extschema@.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END)
+                      FROM @extschema@.account a
+                     WHERE qpinyin IS NOT NULL
+                       AND @extschema@.company_pinyin_key(a.name) OPERATOR(TRGM_SCHEMA.%) qpinyin) m) c
+     GROUP BY c.account_id, c.name
+     ORDER BY 3 DESC, 1
+     LIMIT k;
+END;
+$body$;
+$fn$);
+COMMENT ON FUNCTION @extschema@.match_accounts(text, text, integer) IS 'Accounts that may be the company named, by registered or English name (and with the web or e-mail domain given), best first: score in [0, 1], matched_by domain, key (same canonical name) or name (similar name), joined with + when several apply; index-backed, never a scan of all accounts';
+
+DROP FUNCTION @extschema@.install_with_trgm(text);
