@@ -122,25 +122,31 @@ typedef struct FunnelResult
  * per-group data, so reading it costs no extra cache miss; the event array
  * lives in the "cdp funnel events" child of that context, which is also the
  * object's eoh_context (the executor adopts an expanded transition value
- * only when its eoh_context is a child of the aggregate context).  The
- * first few events fit in the header's allocation chunk.  Nothing ever
+ * only when its eoh_context is a child of the aggregate context).  A new
+ * event goes first to a small staging area in the header, next to the
+ * fields every row reads, and from there to the array a few at a time: a
+ * store to a cache line that is not in the cache stalls the stores after
+ * it, so one such store per few rows instead of one per row.  Nothing ever
  * deletes the object on its own: the context is shared by all the groups,
  * and goes away with the aggregate context.
  */
-#define FUNNEL_INLINE_EVENTS 3
+#define FUNNEL_STAGED_EVENTS 3
 
 typedef struct FunnelExpanded
 {
 	ExpandedObjectHeader hdr;
-	int32		nevents;		/* events in use */
-	int32		capacity;		/* events allocated at events */
-	FunnelEvent *events;		/* inline_events or an array in eoh_context */
-	int64		window;			/* microseconds, >= 0 */
-	int64		last_ts;		/* time of the last event, while sorted */
+	/* read by every row */
+	uint8		nstaged;		/* events in staged, after those in events */
 	uint8		flags;			/* FUNNEL_STRICT_* */
 	uint8		nsteps;			/* 1 .. FUNNEL_MAX_STEPS */
 	bool		sorted;			/* events in time order */
-	FunnelEvent inline_events[FUNNEL_INLINE_EVENTS];
+	int32		nevents;		/* events in the array */
+	int64		window;			/* microseconds, >= 0 */
+	int64		last_ts;		/* time of the last event, while sorted */
+	FunnelEvent staged[FUNNEL_STAGED_EVENTS];
+	/* read every few rows */
+	int32		capacity;		/* events allocated at events */
+	FunnelEvent *events;		/* array in eoh_context, NULL while capacity is 0 */
 } FunnelExpanded;
 
 /*
@@ -439,7 +445,7 @@ FunnelExpandedFlatSize(ExpandedObjectHeader *eohptr)
 {
 	FunnelExpanded *fe = (FunnelExpanded *) eohptr;
 
-	return FUNNEL_STATE_SIZE(fe->nevents);
+	return FUNNEL_STATE_SIZE(fe->nevents + fe->nstaged);
 }
 
 /* write the flat form (FunnelState) of an expanded state */
@@ -449,16 +455,18 @@ FunnelExpandedFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated
 	FunnelExpanded *fe = (FunnelExpanded *) eohptr;
 	FunnelState *st = (FunnelState *) result;
 
-	Assert(allocated_size == FUNNEL_STATE_SIZE(fe->nevents));
+	Assert(allocated_size == FUNNEL_STATE_SIZE(fe->nevents + fe->nstaged));
 	memset(st, 0, offsetof(FunnelState, events));
 	SET_VARSIZE(st, allocated_size);
 	st->version = FUNNEL_STATE_VERSION;
 	st->flags = fe->flags;
 	st->nsteps = fe->nsteps;
-	st->nevents = fe->nevents;
-	st->capacity = fe->nevents;
+	st->nevents = fe->nevents + fe->nstaged;
+	st->capacity = st->nevents;
 	st->window = fe->window;
-	memcpy(st->events, fe->events, (Size) fe->nevents * sizeof(FunnelEvent));
+	if (fe->nevents > 0)
+		memcpy(st->events, fe->events, (Size) fe->nevents * sizeof(FunnelEvent));
+	memcpy(st->events + fe->nevents, fe->staged, (Size) fe->nstaged * sizeof(FunnelEvent));
 }
 
 static const ExpandedObjectMethods FunnelExpandedMethods =
@@ -476,8 +484,20 @@ FunnelViewOf(Datum d, FunnelView *v)
 	{
 		FunnelExpanded *fe = (FunnelExpanded *) DatumGetEOHP(d);
 
-		v->events = fe->events;
-		v->nevents = fe->nevents;
+		if (fe->nstaged == 0)
+			v->events = fe->events;
+		else if (fe->nevents == 0)
+			v->events = fe->staged;
+		else
+		{
+			/* the array and the staged events in one piece, in a copy */
+			FunnelEvent *copy = palloc((Size) (fe->nevents + fe->nstaged) * sizeof(FunnelEvent));
+
+			memcpy(copy, fe->events, (Size) fe->nevents * sizeof(FunnelEvent));
+			memcpy(copy + fe->nevents, fe->staged, (Size) fe->nstaged * sizeof(FunnelEvent));
+			v->events = copy;
+		}
+		v->nevents = fe->nevents + fe->nstaged;
 		v->nsteps = fe->nsteps;
 		v->flags = fe->flags;
 		v->window = fe->window;
@@ -525,21 +545,37 @@ FunnelEventsAlloc(MemoryContext cxt, int64 need, int32 *capacity)
 }
 
 /*
- * Make room for extra more events in an expanded state: the array at
- * least doubles.
+ * Make room for extra more events in the array of an expanded state: the
+ * array at least doubles.
  */
 static void
 FunnelExpandedReserve(FunnelExpanded *fe, int32 extra)
 {
-	int64		need = (int64) fe->nevents + extra;
+	int64		need = (int64) fe->nevents + fe->nstaged + extra;
 	FunnelEvent *old = fe->events;
 
 	if (need <= fe->capacity)
 		return;
 	fe->events = FunnelEventsAlloc(fe->hdr.eoh_context, Max(need, (int64) fe->capacity * 2), &fe->capacity);
-	memcpy(fe->events, old, (Size) fe->nevents * sizeof(FunnelEvent));
-	if (old != fe->inline_events)
+	if (old != NULL)
+	{
+		memcpy(fe->events, old, (Size) fe->nevents * sizeof(FunnelEvent));
 		pfree(old);
+	}
+}
+
+/* move the staged events to the array */
+static void
+FunnelExpandedFlush(FunnelExpanded *fe)
+{
+	int			n = fe->nstaged;
+
+	if (n == 0)
+		return;
+	FunnelExpandedReserve(fe, 0);
+	memcpy(fe->events + fe->nevents, fe->staged, (Size) n * sizeof(FunnelEvent));
+	fe->nevents += n;
+	fe->nstaged = 0;
 }
 
 /*
@@ -554,26 +590,25 @@ FunnelExpandedCreate(FunctionCallInfo fcinfo, MemoryContext aggcontext,
 	FunnelExpanded *fe = MemoryContextAlloc(aggcontext, sizeof(FunnelExpanded));
 
 	EOH_init_header(&fe->hdr, &FunnelExpandedMethods, events);
-	fe->nevents = 0;
-	fe->window = window;
+	fe->nstaged = 0;
 	fe->flags = flags;
 	fe->nsteps = (uint8) nsteps;
 	fe->sorted = true;
+	fe->nevents = 0;
+	fe->window = window;
 	fe->last_ts = PG_INT64_MIN;
-	if (capacity <= FUNNEL_INLINE_EVENTS)
-	{
-		fe->events = fe->inline_events;
-		fe->capacity = FUNNEL_INLINE_EVENTS;
-	}
-	else
+	fe->capacity = 0;
+	fe->events = NULL;
+	if (capacity > 0)
 		fe->events = FunnelEventsAlloc(events, capacity, &fe->capacity);
 	return fe;
 }
 
-/* after events were added other than by the transition function */
+/* after events were added to the array other than by the transition function */
 static void
 FunnelExpandedSetLast(FunnelExpanded *fe)
 {
+	Assert(fe->nstaged == 0);
 	fe->last_ts = fe->nevents > 0 ? fe->events[fe->nevents - 1].ts : PG_INT64_MIN;
 }
 
@@ -604,7 +639,8 @@ FunnelExpandedArg(FunctionCallInfo fcinfo, int argno, MemoryContext aggcontext)
 	}
 	FunnelViewOf(d, &v);
 	fe = FunnelExpandedCreate(fcinfo, aggcontext, v.nsteps, v.window, v.flags, v.nevents);
-	memcpy(fe->events, v.events, (Size) v.nevents * sizeof(FunnelEvent));
+	if (v.nevents > 0)
+		memcpy(fe->events, v.events, (Size) v.nevents * sizeof(FunnelEvent));
 	fe->nevents = v.nevents;
 	fe->sorted = v.sorted;
 	FunnelExpandedSetLast(fe);
@@ -682,16 +718,15 @@ FunnelTransition(FunctionCallInfo fcinfo, bool has_mode, bool steps_array, uint8
 		int64		ts = PG_GETARG_TIMESTAMPTZ(ts_arg);
 		FunnelEvent *e;
 
-		if (unlikely(fe->nevents == fe->capacity))
-			FunnelExpandedReserve(fe, 1);
+		if (unlikely(fe->nstaged == FUNNEL_STAGED_EVENTS))
+			FunnelExpandedFlush(fe);
 		/* the header has the last time: the event array is only written */
 		if (ts < fe->last_ts)
 			fe->sorted = false;
 		fe->last_ts = ts;
-		e = &fe->events[fe->nevents];
+		e = &fe->staged[fe->nstaged++];
 		e->ts = ts;
 		e->mask = mask;
-		fe->nevents++;
 	}
 	PG_RETURN_DATUM(EOHPGetRWDatum(&fe->hdr));
 }
@@ -837,6 +872,7 @@ cdp_funnel_state_combine(PG_FUNCTION_ARGS)
 		else
 		{
 			FunnelCheckSame(fe->nsteps, fe->window, fe->flags, b.nsteps, b.window, b.flags);
+			FunnelExpandedFlush(fe);
 			if (b.nevents > 0 && b.events == fe->events)
 				elog(ERROR, "funnel_state_combine called with the same state twice");
 			if (fe->sorted && b.sorted && fe->nevents > 0 && b.nevents > 0 &&
@@ -850,8 +886,7 @@ cdp_funnel_state_combine(PG_FUNCTION_ARGS)
 											   &fe->capacity);
 				FunnelMergeEvents(fe->events, old, fe->nevents, true, b.events, b.nevents, true);
 				fe->nevents = (int32) need;
-				if (old != fe->inline_events)
-					pfree(old);
+				pfree(old);
 			}
 			else if (b.nevents > 0)
 			{
