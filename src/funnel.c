@@ -821,8 +821,10 @@ FunnelMergeEvents(FunnelEvent *dst, const FunnelEvent *a, int32 na, bool a_sorte
 
 	if (!a_sorted || !b_sorted || na == 0 || nb == 0 || a[na - 1].ts <= b[0].ts)
 	{
-		memcpy(dst, a, (Size) na * sizeof(FunnelEvent));
-		memcpy(dst + na, b, (Size) nb * sizeof(FunnelEvent));
+		if (na > 0)
+			memcpy(dst, a, (Size) na * sizeof(FunnelEvent));
+		if (nb > 0)
+			memcpy(dst + na, b, (Size) nb * sizeof(FunnelEvent));
 		return a_sorted && b_sorted && (na == 0 || nb == 0 || a[na - 1].ts <= b[0].ts);
 	}
 	while (i < na && j < nb)
@@ -838,7 +840,9 @@ FunnelMergeEvents(FunnelEvent *dst, const FunnelEvent *a, int32 na, bool a_sorte
  * in time order (the usual case: each worker reads an event log in the
  * order it was written) are merged, so the result needs no sort either.
  * In an aggregate the result is a, expanded and changed in place; called
- * directly, a new flat state.
+ * directly, a new flat state.  Not strict: a NULL state stands for no
+ * partial state, so the group's first partial state is read straight into
+ * an expanded one instead of being copied by the executor first.
  */
 PG_FUNCTION_INFO_V1(cdp_funnel_state_combine);
 Datum
@@ -848,20 +852,32 @@ cdp_funnel_state_combine(PG_FUNCTION_ARGS)
 	FunnelView	a;
 	FunnelView	b;
 
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
 	FunnelViewOf(PG_GETARG_DATUM(1), &b);
+	/* a NULL a: no events yet, the parameters of b */
+	a = b;
+	a.nevents = 0;
+	a.sorted = true;
 	if (AggCheckCallContext(fcinfo, &aggcontext))
 	{
 		Datum		d = PG_GETARG_DATUM(0);
 		FunnelExpanded *fe = NULL;
 
-		if (VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)) &&
+		if (!PG_ARGISNULL(0) &&
+			VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)) &&
 			DatumGetEOHP(d)->eoh_methods == &FunnelExpandedMethods &&
 			MemoryContextGetParent(DatumGetEOHP(d)->eoh_context) == aggcontext)
 			fe = (FunnelExpanded *) DatumGetEOHP(d);
 		if (fe == NULL)
 		{
-			/* the group's first partial state, copied by the executor */
-			FunnelViewOf(d, &a);
+			/* the group's first partial states */
+			if (!PG_ARGISNULL(0))
+				FunnelViewOf(d, &a);
 			FunnelCheckSame(a.nsteps, a.window, a.flags, b.nsteps, b.window, b.flags);
 			FunnelCheckEventCount((int64) a.nevents + b.nevents);
 			fe = FunnelExpandedCreate(fcinfo, aggcontext, a.nsteps, a.window, a.flags, a.nevents + b.nevents);
@@ -905,7 +921,8 @@ cdp_funnel_state_combine(PG_FUNCTION_ARGS)
 	{
 		FunnelState *st;
 
-		FunnelViewOf(PG_GETARG_DATUM(0), &a);
+		if (!PG_ARGISNULL(0))
+			FunnelViewOf(PG_GETARG_DATUM(0), &a);
 		FunnelCheckSame(a.nsteps, a.window, a.flags, b.nsteps, b.window, b.flags);
 		FunnelCheckEventCount((int64) a.nevents + b.nevents);
 		st = FunnelStateCreate(a.nsteps, a.window, a.flags, a.nevents + b.nevents);
