@@ -613,6 +613,23 @@ FunnelExpandedSetLast(FunnelExpanded *fe)
 }
 
 /*
+ * A read-write expanded state handed to a transition or combine function:
+ * ours to change, as long as it belongs to this aggregate context.  Any
+ * other would have to be replaced by a copy, and the executor would then
+ * delete the original's eoh_context, which all the groups share: that must
+ * never happen, so it is an error.
+ */
+static FunnelExpanded *
+FunnelExpandedOwn(Datum d, MemoryContext aggcontext)
+{
+	ExpandedObjectHeader *eoh = DatumGetEOHP(d);
+
+	if (unlikely(MemoryContextGetParent(eoh->eoh_context) != aggcontext))
+		elog(ERROR, "funnel state belongs to another aggregate context");
+	return (FunnelExpanded *) eoh;
+}
+
+/*
  * The expanded state that argument argno of a transition or combine
  * function (in an aggregate, aggcontext) is, to be changed in place and
  * returned; NULL for a NULL argument.  A state that is not our own
@@ -629,14 +646,9 @@ FunnelExpandedArg(FunctionCallInfo fcinfo, int argno, MemoryContext aggcontext)
 	if (PG_ARGISNULL(argno))
 		return NULL;
 	d = PG_GETARG_DATUM(argno);
-	if (VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)))
-	{
-		ExpandedObjectHeader *eoh = DatumGetEOHP(d);
-
-		if (eoh->eoh_methods == &FunnelExpandedMethods &&
-			MemoryContextGetParent(eoh->eoh_context) == aggcontext)
-			return (FunnelExpanded *) eoh;
-	}
+	if (VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)) &&
+		DatumGetEOHP(d)->eoh_methods == &FunnelExpandedMethods)
+		return FunnelExpandedOwn(d, aggcontext);
 	FunnelViewOf(d, &v);
 	fe = FunnelExpandedCreate(fcinfo, aggcontext, v.nsteps, v.window, v.flags, v.nevents);
 	if (v.nevents > 0)
@@ -870,9 +882,8 @@ cdp_funnel_state_combine(PG_FUNCTION_ARGS)
 
 		if (!PG_ARGISNULL(0) &&
 			VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)) &&
-			DatumGetEOHP(d)->eoh_methods == &FunnelExpandedMethods &&
-			MemoryContextGetParent(DatumGetEOHP(d)->eoh_context) == aggcontext)
-			fe = (FunnelExpanded *) DatumGetEOHP(d);
+			DatumGetEOHP(d)->eoh_methods == &FunnelExpandedMethods)
+			fe = FunnelExpandedOwn(d, aggcontext);
 		if (fe == NULL)
 		{
 			/* the group's first partial states */
