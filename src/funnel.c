@@ -10,11 +10,15 @@
  * steps the row satisfies), nothing else.  Being a real type rather than
  * "internal", the state travels between parallel workers as it is and
  * between Citus nodes through its text output and input functions, which
- * check every field.  The transition function appends to the state in place
- * (allowed when called as an aggregate), so a group costs its own events
- * plus a 24-byte header.
+ * check every field.  While aggregating, the state is an expanded object
+ * (FunnelExpanded) that the transition function changes in place, so the
+ * executor never copies it and a group costs its own events plus a
+ * 120-byte header; it is flattened into cdp.funnel_state only when it
+ * leaves the aggregate.  States remember whether their events arrived in
+ * time order, and the combine function merges two such states.
  *
- * The final functions sort the events once and scan them once.  The scan
+ * The final functions sort the events once (unless they are known to be
+ * in order) and scan them once.  The scan
  * follows every chain at the same time, but keeps only one chain per level:
  * two chains at the same level behave identically from then on, except that
  * the one that started later stays inside its window longer, so it is the
