@@ -236,6 +236,11 @@ SELECT bool_and(cdp.window_funnel_final(cdp.funnel_state_combine(a.state::cdp.fu
                 = (SELECT cdp.window_funnel('10 hours', 'strict_order', ts, s1, s2, s3) FROM evt WHERE evt.id = a.id))
        AS combined_equals_direct
   FROM shard_states a JOIN shard_states b USING (id);
+-- a NULL partial state stands for none: the other one comes back unchanged
+SELECT cdp.funnel_state_combine(NULL, state::cdp.funnel_state)::text = state AS null_first,
+       cdp.funnel_state_combine(state::cdp.funnel_state, NULL)::text = state AS null_second,
+       cdp.funnel_state_combine(NULL, NULL) IS NULL AS both_null
+  FROM shard_states WHERE id = 1;
 -- the final functions work on states read from text
 SELECT cdp.window_funnel_final(state::cdp.funnel_state) AS level,
        cdp.funnel_path_final(state::cdp.funnel_state) AS path

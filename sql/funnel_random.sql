@@ -188,6 +188,32 @@ SELECT entity, cdp.window_funnel('3 days', ts, kind = 1, kind = 2, kind = 3, kin
   FROM pev GROUP BY entity;
 RESET enable_hashagg;
 
+-- The same rows stored in time order, the way an event log is written:
+-- every partial state is in time order, and the leader merges the
+-- interleaved partial states of the two workers instead of sorting.
+CREATE TABLE pev_log AS SELECT * FROM pev ORDER BY ts, entity, kind;
+ANALYZE pev_log;
+CREATE TEMP TABLE parallel_log AS
+SELECT entity,
+       cdp.window_funnel('3 days', ts, kind = 1, kind = 2, kind = 3, kind = 4) AS level,
+       cdp.funnel_path('3 days', ts, kind = 1, kind = 2, kind = 3, kind = 4) AS path
+  FROM pev_log GROUP BY entity;
+
+-- Partial states of three "shards" (every third row of the log), each in
+-- time order and interleaved with the others, merged by an aggregate whose
+-- transition function is the combine function, as a coordinator merges
+-- what its nodes send: the merge works on the state in place.
+CREATE AGGREGATE funnel_partial(interval, timestamptz, boolean, boolean, boolean, boolean) (
+    SFUNC = cdp.window_funnel_transfn, STYPE = cdp.funnel_state);
+CREATE AGGREGATE funnel_merge(cdp.funnel_state) (
+    SFUNC = cdp.funnel_state_combine, STYPE = cdp.funnel_state, FINALFUNC = cdp.window_funnel_final);
+CREATE TEMP TABLE shard_merged AS
+SELECT entity, funnel_merge(state ORDER BY shard) AS level
+  FROM (SELECT entity, shard, funnel_partial('3 days', ts, kind = 1, kind = 2, kind = 3, kind = 4) AS state
+          FROM (SELECT *, row_number() OVER (ORDER BY ts, entity, kind) % 3 AS shard FROM pev_log) r
+         GROUP BY entity, shard) p
+ GROUP BY entity;
+
 -- funnel_counts over all rows at once, in parallel
 EXPLAIN (COSTS OFF)
 SELECT cdp.funnel_counts(kind, 4) FROM pev;
@@ -205,6 +231,14 @@ CREATE TEMP TABLE spilled_result AS SELECT * FROM funnel_query;
 RESET enable_sort;
 RESET work_mem;
 
+-- ROLLUP sorts once and aggregates two grouping sets at a time, each in
+-- its own aggregate context: per entity, and over all rows
+SET enable_hashagg = off;
+CREATE TEMP TABLE rollup_result AS
+SELECT entity, cdp.window_funnel('3 days', ts, kind = 1, kind = 2, kind = 3, kind = 4) AS level
+  FROM pev GROUP BY ROLLUP (entity);
+RESET enable_hashagg;
+
 RESET parallel_leader_participation;
 RESET max_parallel_workers_per_gather;
 RESET min_parallel_table_scan_size;
@@ -216,6 +250,14 @@ SELECT (SELECT count(*) FROM serial_result) AS entities,
        (SELECT count(*) FROM (SELECT * FROM parallel_result EXCEPT SELECT * FROM serial_result) d) AS only_parallel,
        (SELECT count(*) FROM parallel_sorted p JOIN serial_result s USING (entity) WHERE p.level <> s.level) AS sorted_mismatches,
        (SELECT count(*) FROM (SELECT * FROM serial_result EXCEPT SELECT * FROM spilled_result) d) AS spilled_mismatches,
+       (SELECT count(*) FROM parallel_log p FULL JOIN serial_result s USING (entity)
+         WHERE p.level IS DISTINCT FROM s.level OR p.path IS DISTINCT FROM s.path) AS log_order_mismatches,
+       (SELECT count(*) FROM shard_merged m FULL JOIN serial_result s USING (entity)
+         WHERE m.level IS DISTINCT FROM s.level) AS shard_mismatches,
+       (SELECT count(*) FROM rollup_result r FULL JOIN serial_result s USING (entity)
+         WHERE r.entity IS NOT NULL AND r.level IS DISTINCT FROM s.level) AS rollup_mismatches,
+       (SELECT level FROM rollup_result WHERE entity IS NULL)
+         = (SELECT cdp.window_funnel('3 days', ts, kind = 1, kind = 2, kind = 3, kind = 4) FROM pev) AS rollup_total_matches,
        (SELECT counts FROM serial_counts) AS counts;
 SELECT level, count(*) FROM serial_result GROUP BY level ORDER BY level;
 

@@ -10,11 +10,15 @@
  * steps the row satisfies), nothing else.  Being a real type rather than
  * "internal", the state travels between parallel workers as it is and
  * between Citus nodes through its text output and input functions, which
- * check every field.  The transition function appends to the state in place
- * (allowed when called as an aggregate), so a group costs its own events
- * plus a 24-byte header.
+ * check every field.  While aggregating, the state is an expanded object
+ * (FunnelExpanded) that the transition function changes in place, so the
+ * executor never copies it and a group costs its own events plus a
+ * 120-byte header; it is flattened into cdp.funnel_state only when it
+ * leaves the aggregate.  States remember whether their events arrived in
+ * time order, and the combine function merges two such states.
  *
- * The final functions sort the events once and scan them once.  The scan
+ * The final functions sort the events once (unless they are known to be
+ * in order) and scan them once.  The scan
  * follows every chain at the same time, but keeps only one chain per level:
  * two chains at the same level behave identically from then on, except that
  * the one that started later stays inside its window longer, so it is the
@@ -43,6 +47,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/expandeddatum.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -111,12 +116,79 @@ typedef struct FunnelResult
 	int64		start;			/* step-1 time of the best chain */
 } FunnelResult;
 
-/* per-call-site cache of the parsed mode argument (fn_extra) */
-typedef struct FunnelModeCache
+/*
+ * A state while it is an aggregate's transition value: an expanded object
+ * (utils/expandeddatum.h) whose flat form is FunnelState.  The executor
+ * keeps a read-write pointer to it and, as long as the transition function
+ * returns that same pointer, never copies it: growing the event array does
+ * not move the state.  The header is allocated in the aggregate context
+ * itself, where hash aggregation has just put the group's key and
+ * per-group data, so reading it costs no extra cache miss; the event array
+ * lives in the "cdp funnel events" child of that context, which is also the
+ * object's eoh_context (the executor adopts an expanded transition value
+ * only when its eoh_context is a child of the aggregate context).  A new
+ * event goes first to a small staging area in the header, next to the
+ * fields every row reads, and from there to the array a few at a time: a
+ * store to a cache line that is not in the cache stalls the stores after
+ * it, so one such store per few rows instead of one per row.  Nothing ever
+ * deletes the object on its own: the context is shared by all the groups,
+ * and goes away with the aggregate context.
+ */
+#define FUNNEL_STAGED_EVENTS 3
+
+typedef struct FunnelExpanded
 {
-	text	   *mode;			/* copy of the argument last parsed */
+	ExpandedObjectHeader hdr;
+	/* read by every row */
+	uint8		nstaged;		/* events in staged, after those in events */
+	uint8		flags;			/* FUNNEL_STRICT_* */
+	uint8		nsteps;			/* 1 .. FUNNEL_MAX_STEPS */
+	bool		sorted;			/* events in time order */
+	int32		nevents;		/* events in the array */
+	int64		window;			/* microseconds, >= 0 */
+	int64		last_ts;		/* time of the last event, while sorted */
+	FunnelEvent staged[FUNNEL_STAGED_EVENTS];
+	/* read every few rows */
+	int32		capacity;		/* events allocated at events */
+	FunnelEvent *events;		/* array in eoh_context, NULL while capacity is 0 */
+} FunnelExpanded;
+
+/*
+ * Read-only view of the events of a state, flat or expanded, for the
+ * combine, final and scan functions.
+ */
+typedef struct FunnelView
+{
+	const FunnelEvent *events;
+	int32		nevents;
+	int			nsteps;
 	uint8		flags;
-} FunnelModeCache;
+	int64		window;
+	bool		sorted;			/* known to be in time order */
+} FunnelView;
+
+/*
+ * Per-call-site cache (fn_extra): the parsed mode argument, and the events
+ * context of the aggregate context last seen.
+ */
+typedef struct FunnelCallCache
+{
+	text	   *mode;			/* copy of the mode argument last parsed */
+	uint8		flags;
+	MemoryContext aggcontext;	/* aggregate context last seen ... */
+	MemoryContext events;		/* ... and its "cdp funnel events" child */
+} FunnelCallCache;
+
+/* forgets a FunnelCallCache's events context when the context goes */
+typedef struct FunnelContextWatch
+{
+	MemoryContextCallback cb;
+	FunnelCallCache *cache;
+	MemoryContext events;
+} FunnelContextWatch;
+
+/* name of the events contexts, by which they are found */
+#define FUNNEL_EVENTS_CONTEXT "cdp funnel events"
 
 /* sort events by time: lib/sort_template.h specialised for FunnelEvent */
 #define ST_SORT funnel_sort_events
@@ -282,66 +354,313 @@ FunnelStateCreate(int nsteps, int64 window, uint8 flags, int32 capacity)
 	return st;
 }
 
-/*
- * Make room for extra more events: in place when the state is ours and has
- * room, otherwise a copy with double the capacity.
- */
-static FunnelState *
-FunnelStateReserve(FunnelState *st, bool ours, int32 extra)
-{
-	int64		need = (int64) st->nevents + extra;
-	int64		cap;
-	FunnelState *copy;
-
-	if (ours && need <= st->capacity)
-		return st;
-	if (need > FUNNEL_MAX_EVENTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many events in one funnel group"),
-				 errdetail("A group may hold at most %d events.", FUNNEL_MAX_EVENTS)));
-	cap = Max(need, (int64) st->capacity * 2);
-	cap = Min(cap, FUNNEL_MAX_EVENTS);
-	copy = FunnelStateCreate(st->nsteps, st->window, st->flags, (int32) cap);
-	memcpy(copy->events, st->events, (Size) st->nevents * sizeof(FunnelEvent));
-	copy->nevents = st->nevents;
-	return copy;
-}
-
 /* the same funnel parameters in every row and every partial state */
 static void
-FunnelCheckSame(FunnelState *st, int nsteps, int64 window, uint8 flags)
+FunnelCheckSame(int nsteps_a, int64 window_a, uint8 flags_a, int nsteps, int64 window, uint8 flags)
 {
-	if (st->nsteps != nsteps)
+	if (nsteps_a != nsteps)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("funnel has %d steps in one row and %d in another", (int) st->nsteps, nsteps),
+				 errmsg("funnel has %d steps in one row and %d in another", nsteps_a, nsteps),
 				 errhint("Every row of a group must give the same number of steps.")));
-	if (st->window != window)
+	if (window_a != window)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel window differs between rows of a group"),
 				 errhint("Use one window for the whole group, usually a constant.")));
-	if (st->flags != flags)
+	if (flags_a != flags)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel mode differs between rows of a group"),
 				 errhint("Use one mode for the whole group, usually a constant.")));
 }
 
-/*
- * The state argument of a transition or combine function, detoasted; *ours
- * tells whether it may be changed in place (the executor's own transition
- * value, not a copy of something stored elsewhere).
- */
-static FunnelState *
-FunnelStateArg(FunctionCallInfo fcinfo, int argno, bool *ours)
+/* whether events are in time order */
+static bool
+FunnelEventsSorted(const FunnelEvent *events, int32 nevents)
 {
-	Datum		d = PG_GETARG_DATUM(argno);
-	FunnelState *st = (FunnelState *) PG_DETOAST_DATUM(d);
+	for (int32 i = 1; i < nevents; i++)
+		if (events[i].ts < events[i - 1].ts)
+			return false;
+	return true;
+}
 
-	*ours = AggCheckCallContext(fcinfo, NULL) != 0 && (Pointer) st == DatumGetPointer(d);
-	return st;
+/* the fn_extra cache of a call site, created on first use */
+static FunnelCallCache *
+FunnelCache(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FunnelCallCache));
+	return (FunnelCallCache *) fcinfo->flinfo->fn_extra;
+}
+
+/* memory context callback: the cached events context is being deleted */
+static void
+FunnelEventsContextGone(void *arg)
+{
+	FunnelContextWatch *watch = (FunnelContextWatch *) arg;
+
+	if (watch->cache->events == watch->events)
+	{
+		watch->cache->events = NULL;
+		watch->cache->aggcontext = NULL;
+	}
+}
+
+/*
+ * The "cdp funnel events" child of aggcontext, created if there is none
+ * yet: it holds the event arrays of all the groups, and is the
+ * eoh_context of their expanded states.  Cached per call site, and
+ * forgotten through a callback when the aggregate context is reset.
+ */
+static MemoryContext
+FunnelEventsContext(FunctionCallInfo fcinfo, MemoryContext aggcontext)
+{
+	FunnelCallCache *cache = FunnelCache(fcinfo);
+	MemoryContext events = NULL;
+	FunnelContextWatch *watch;
+
+	if (cache->aggcontext == aggcontext && cache->events != NULL)
+		return cache->events;
+	for (MemoryContext c = aggcontext->firstchild; c != NULL; c = c->nextchild)
+	{
+		if (strcmp(c->name, FUNNEL_EVENTS_CONTEXT) == 0)
+		{
+			events = c;
+			break;
+		}
+	}
+	if (events == NULL)
+		events = AllocSetContextCreate(aggcontext, FUNNEL_EVENTS_CONTEXT, ALLOCSET_DEFAULT_SIZES);
+	watch = MemoryContextAlloc(events, sizeof(FunnelContextWatch));
+	watch->cache = cache;
+	watch->events = events;
+	watch->cb.func = FunnelEventsContextGone;
+	watch->cb.arg = watch;
+	MemoryContextRegisterResetCallback(events, &watch->cb);
+	cache->aggcontext = aggcontext;
+	cache->events = events;
+	return events;
+}
+
+/* flat size of an expanded state: only the events in use */
+static Size
+FunnelExpandedFlatSize(ExpandedObjectHeader *eohptr)
+{
+	FunnelExpanded *fe = (FunnelExpanded *) eohptr;
+
+	return FUNNEL_STATE_SIZE(fe->nevents + fe->nstaged);
+}
+
+/* write the flat form (FunnelState) of an expanded state */
+static void
+FunnelExpandedFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+{
+	FunnelExpanded *fe = (FunnelExpanded *) eohptr;
+	FunnelState *st = (FunnelState *) result;
+
+	Assert(allocated_size == FUNNEL_STATE_SIZE(fe->nevents + fe->nstaged));
+	memset(st, 0, offsetof(FunnelState, events));
+	SET_VARSIZE(st, allocated_size);
+	st->version = FUNNEL_STATE_VERSION;
+	st->flags = fe->flags;
+	st->nsteps = fe->nsteps;
+	st->nevents = fe->nevents + fe->nstaged;
+	st->capacity = st->nevents;
+	st->window = fe->window;
+	if (fe->nevents > 0)
+		memcpy(st->events, fe->events, (Size) fe->nevents * sizeof(FunnelEvent));
+	memcpy(st->events + fe->nevents, fe->staged, (Size) fe->nstaged * sizeof(FunnelEvent));
+}
+
+static const ExpandedObjectMethods FunnelExpandedMethods =
+{
+	FunnelExpandedFlatSize,
+	FunnelExpandedFlatten
+};
+
+/* the view of a state datum, flat or expanded */
+static void
+FunnelViewOf(Datum d, FunnelView *v)
+{
+	if (VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)) &&
+		DatumGetEOHP(d)->eoh_methods == &FunnelExpandedMethods)
+	{
+		FunnelExpanded *fe = (FunnelExpanded *) DatumGetEOHP(d);
+
+		if (fe->nstaged == 0)
+			v->events = fe->events;
+		else if (fe->nevents == 0)
+			v->events = fe->staged;
+		else
+		{
+			/* the array and the staged events in one piece, in a copy */
+			FunnelEvent *copy = palloc((Size) (fe->nevents + fe->nstaged) * sizeof(FunnelEvent));
+
+			memcpy(copy, fe->events, (Size) fe->nevents * sizeof(FunnelEvent));
+			memcpy(copy + fe->nevents, fe->staged, (Size) fe->nstaged * sizeof(FunnelEvent));
+			v->events = copy;
+		}
+		v->nevents = fe->nevents + fe->nstaged;
+		v->nsteps = fe->nsteps;
+		v->flags = fe->flags;
+		v->window = fe->window;
+		v->sorted = fe->sorted;
+	}
+	else
+	{
+		FunnelState *st = (FunnelState *) PG_DETOAST_DATUM(d);
+
+		v->events = st->events;
+		v->nevents = st->nevents;
+		v->nsteps = st->nsteps;
+		v->flags = st->flags;
+		v->window = st->window;
+		v->sorted = FunnelEventsSorted(st->events, st->nevents);
+	}
+}
+
+/* the limit on the events of one group, which its flat form must respect */
+static void
+FunnelCheckEventCount(int64 need)
+{
+	if (need > FUNNEL_MAX_EVENTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many events in one funnel group"),
+				 errdetail("A group may hold at most %d events.", FUNNEL_MAX_EVENTS)));
+}
+
+/*
+ * A new event array in cxt for at least need events, sized to a chunk the
+ * allocator hands out whole; sets *capacity.
+ */
+static FunnelEvent *
+FunnelEventsAlloc(MemoryContext cxt, int64 need, int32 *capacity)
+{
+	Size		size;
+
+	FunnelCheckEventCount(need);
+	size = (Size) need * sizeof(FunnelEvent);
+	if (size <= ALLOCSET_SEPARATE_THRESHOLD)
+		size = pg_nextpower2_64(size);
+	*capacity = (int32) Min(size / sizeof(FunnelEvent), FUNNEL_MAX_EVENTS);
+	return MemoryContextAlloc(cxt, (Size) *capacity * sizeof(FunnelEvent));
+}
+
+/*
+ * Make room for extra more events in the array of an expanded state: the
+ * array at least doubles.
+ */
+static void
+FunnelExpandedReserve(FunnelExpanded *fe, int32 extra)
+{
+	int64		need = (int64) fe->nevents + fe->nstaged + extra;
+	FunnelEvent *old = fe->events;
+
+	if (need <= fe->capacity)
+		return;
+	fe->events = FunnelEventsAlloc(fe->hdr.eoh_context, Max(need, (int64) fe->capacity * 2), &fe->capacity);
+	if (old != NULL)
+	{
+		memcpy(fe->events, old, (Size) fe->nevents * sizeof(FunnelEvent));
+		pfree(old);
+	}
+}
+
+/* move the staged events to the array */
+static void
+FunnelExpandedFlush(FunnelExpanded *fe)
+{
+	int			n = fe->nstaged;
+
+	if (n == 0)
+		return;
+	FunnelExpandedReserve(fe, 0);
+	memcpy(fe->events + fe->nevents, fe->staged, (Size) n * sizeof(FunnelEvent));
+	fe->nevents += n;
+	fe->nstaged = 0;
+}
+
+/*
+ * A new, empty expanded state in aggcontext with room for at least
+ * capacity events.
+ */
+static FunnelExpanded *
+FunnelExpandedCreate(FunctionCallInfo fcinfo, MemoryContext aggcontext,
+					 int nsteps, int64 window, uint8 flags, int32 capacity)
+{
+	MemoryContext events = FunnelEventsContext(fcinfo, aggcontext);
+	FunnelExpanded *fe = MemoryContextAlloc(aggcontext, sizeof(FunnelExpanded));
+
+	EOH_init_header(&fe->hdr, &FunnelExpandedMethods, events);
+	fe->nstaged = 0;
+	fe->flags = flags;
+	fe->nsteps = (uint8) nsteps;
+	fe->sorted = true;
+	fe->nevents = 0;
+	fe->window = window;
+	fe->last_ts = PG_INT64_MIN;
+	fe->capacity = 0;
+	fe->events = NULL;
+	if (capacity > 0)
+		fe->events = FunnelEventsAlloc(events, capacity, &fe->capacity);
+	return fe;
+}
+
+/* after events were added to the array other than by the transition function */
+static void
+FunnelExpandedSetLast(FunnelExpanded *fe)
+{
+	Assert(fe->nstaged == 0);
+	fe->last_ts = fe->nevents > 0 ? fe->events[fe->nevents - 1].ts : PG_INT64_MIN;
+}
+
+/*
+ * A read-write expanded state handed to a transition or combine function:
+ * ours to change, as long as it belongs to this aggregate context.  Any
+ * other would have to be replaced by a copy, and the executor would then
+ * delete the original's eoh_context, which all the groups share: that must
+ * never happen, so it is an error.
+ */
+static FunnelExpanded *
+FunnelExpandedOwn(Datum d, MemoryContext aggcontext)
+{
+	ExpandedObjectHeader *eoh = DatumGetEOHP(d);
+
+	if (unlikely(MemoryContextGetParent(eoh->eoh_context) != aggcontext))
+		elog(ERROR, "funnel state belongs to another aggregate context");
+	return (FunnelExpanded *) eoh;
+}
+
+/*
+ * The expanded state that argument argno of a transition or combine
+ * function (in an aggregate, aggcontext) is, to be changed in place and
+ * returned; NULL for a NULL argument.  A state that is not our own
+ * read-write one (the first value of a group copied by the executor, an
+ * initial condition, a read-only pointer) is copied into a new one.
+ */
+static FunnelExpanded *
+FunnelExpandedArg(FunctionCallInfo fcinfo, int argno, MemoryContext aggcontext)
+{
+	Datum		d;
+	FunnelView	v;
+	FunnelExpanded *fe;
+
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	d = PG_GETARG_DATUM(argno);
+	if (VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)) &&
+		DatumGetEOHP(d)->eoh_methods == &FunnelExpandedMethods)
+		return FunnelExpandedOwn(d, aggcontext);
+	FunnelViewOf(d, &v);
+	fe = FunnelExpandedCreate(fcinfo, aggcontext, v.nsteps, v.window, v.flags, v.nevents);
+	if (v.nevents > 0)
+		memcpy(fe->events, v.events, (Size) v.nevents * sizeof(FunnelEvent));
+	fe->nevents = v.nevents;
+	fe->sorted = v.sorted;
+	FunnelExpandedSetLast(fe);
+	return fe;
 }
 
 /*
@@ -369,7 +688,8 @@ FunnelArgsMask(FunctionCallInfo fcinfo, int first, int *nsteps, const char *what
 /*
  * Shared body of the window_funnel transition functions: with or without a
  * mode argument before the timestamp, with the steps as one VARIADIC array
- * or as separate boolean arguments.
+ * or as separate boolean arguments.  The state is expanded (see
+ * FunnelExpanded) and returned as the same read-write pointer every row.
  */
 static Datum
 FunnelTransition(FunctionCallInfo fcinfo, bool has_mode, bool steps_array, uint8 flags)
@@ -377,13 +697,13 @@ FunnelTransition(FunctionCallInfo fcinfo, bool has_mode, bool steps_array, uint8
 	int			window_arg = 1;
 	int			ts_arg = has_mode ? 3 : 2;
 	int			steps_arg = ts_arg + 1;
-	FunnelState *st = NULL;
-	bool		ours = false;
+	MemoryContext aggcontext;
+	FunnelExpanded *fe;
 	int64		window;
 	int			nsteps;
 	uint32		mask;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("window_funnel transition function called in non-aggregate context")));
@@ -402,26 +722,29 @@ FunnelTransition(FunctionCallInfo fcinfo, bool has_mode, bool steps_array, uint8
 	else
 		mask = FunnelArgsMask(fcinfo, steps_arg, &nsteps, "window_funnel");
 
-	if (PG_ARGISNULL(0))
-		st = FunnelStateCreate(nsteps, window, flags, 1);
-	else
-	{
-		st = FunnelStateArg(fcinfo, 0, &ours);
-		FunnelCheckSame(st, nsteps, window, flags);
-	}
+	fe = FunnelExpandedArg(fcinfo, 0, aggcontext);
+	if (fe == NULL)
+		fe = FunnelExpandedCreate(fcinfo, aggcontext, nsteps, window, flags, 0);
+	else if (unlikely(fe->nsteps != nsteps || fe->window != window || fe->flags != flags))
+		FunnelCheckSame(fe->nsteps, fe->window, fe->flags, nsteps, window, flags);
 
 	/* NULL timestamps are ignored; rows matching no step matter only in strict_order */
-	if (PG_ARGISNULL(ts_arg) || (mask == 0 && (flags & FUNNEL_STRICT_ORDER) == 0))
-		PG_RETURN_POINTER(st);
-
-	st = FunnelStateReserve(st, ours, 1);
+	if (!PG_ARGISNULL(ts_arg) && (mask != 0 || (flags & FUNNEL_STRICT_ORDER) != 0))
 	{
-		FunnelEvent *e = &st->events[st->nevents++];
+		int64		ts = PG_GETARG_TIMESTAMPTZ(ts_arg);
+		FunnelEvent *e;
 
-		e->ts = PG_GETARG_TIMESTAMPTZ(ts_arg);
+		if (unlikely(fe->nstaged == FUNNEL_STAGED_EVENTS))
+			FunnelExpandedFlush(fe);
+		/* the header has the last time: the event array is only written */
+		if (ts < fe->last_ts)
+			fe->sorted = false;
+		fe->last_ts = ts;
+		e = &fe->staged[fe->nstaged++];
+		e->ts = ts;
 		e->mask = mask;
 	}
-	PG_RETURN_POINTER(st);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&fe->hdr));
 }
 
 /*
@@ -431,7 +754,7 @@ FunnelTransition(FunctionCallInfo fcinfo, bool has_mode, bool steps_array, uint8
 static uint8
 FunnelModeArg(FunctionCallInfo fcinfo)
 {
-	FunnelModeCache *cache = (FunnelModeCache *) fcinfo->flinfo->fn_extra;
+	FunnelCallCache *cache;
 	text	   *mode;
 
 	if (PG_ARGISNULL(2))
@@ -440,11 +763,7 @@ FunnelModeArg(FunctionCallInfo fcinfo)
 				 errmsg("funnel mode must not be NULL"),
 				 errhint("Use '' for no mode.")));
 	mode = PG_GETARG_TEXT_PP(2);
-	if (cache == NULL)
-	{
-		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FunnelModeCache));
-		fcinfo->flinfo->fn_extra = cache;
-	}
+	cache = FunnelCache(fcinfo);
 	if (cache->mode == NULL ||
 		VARSIZE_ANY_EXHDR(cache->mode) != VARSIZE_ANY_EXHDR(mode) ||
 		memcmp(VARDATA_ANY(cache->mode), VARDATA_ANY(mode), VARSIZE_ANY_EXHDR(mode)) != 0)
@@ -505,48 +824,149 @@ cdp_window_funnel_mode_args_transfn(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Write the events of a and then b to dst (room for both): merged when both
+ * are in time order, so the result is too (returns whether it is),
+ * concatenated otherwise.
+ */
+static bool
+FunnelMergeEvents(FunnelEvent *dst, const FunnelEvent *a, int32 na, bool a_sorted,
+				  const FunnelEvent *b, int32 nb, bool b_sorted)
+{
+	int32		i = 0;
+	int32		j = 0;
+
+	if (!a_sorted || !b_sorted || na == 0 || nb == 0 || a[na - 1].ts <= b[0].ts)
+	{
+		if (na > 0)
+			memcpy(dst, a, (Size) na * sizeof(FunnelEvent));
+		if (nb > 0)
+			memcpy(dst + na, b, (Size) nb * sizeof(FunnelEvent));
+		return a_sorted && b_sorted && (na == 0 || nb == 0 || a[na - 1].ts <= b[0].ts);
+	}
+	while (i < na && j < nb)
+		*dst++ = (b[j].ts < a[i].ts) ? b[j++] : a[i++];
+	memcpy(dst, a + i, (Size) (na - i) * sizeof(FunnelEvent));
+	memcpy(dst + (na - i), b + j, (Size) (nb - j) * sizeof(FunnelEvent));
+	return true;
+}
+
+/*
  * cdp.funnel_state_combine(a, b): the events of two partial states of the
- * same funnel, for parallel and distributed aggregation.
+ * same funnel, for parallel and distributed aggregation.  Partial states
+ * in time order (the usual case: each worker reads an event log in the
+ * order it was written) are merged, so the result needs no sort either.
+ * In an aggregate the result is a, expanded and changed in place; called
+ * directly, a new flat state.  Not strict: a NULL state stands for no
+ * partial state, so the group's first partial state is read straight into
+ * an expanded one instead of being copied by the executor first.
  */
 PG_FUNCTION_INFO_V1(cdp_funnel_state_combine);
 Datum
 cdp_funnel_state_combine(PG_FUNCTION_ARGS)
 {
-	bool		ours;
-	bool		unused;
-	FunnelState *a = FunnelStateArg(fcinfo, 0, &ours);
-	FunnelState *b = FunnelStateArg(fcinfo, 1, &unused);
+	MemoryContext aggcontext;
+	FunnelView	a;
+	FunnelView	b;
 
-	FunnelCheckSame(a, b->nsteps, b->window, b->flags);
-	if (b->nevents == 0 && ours)
-		PG_RETURN_POINTER(a);
-	a = FunnelStateReserve(a, ours, b->nevents);
-	memcpy(a->events + a->nevents, b->events, (Size) b->nevents * sizeof(FunnelEvent));
-	a->nevents += b->nevents;
-	PG_RETURN_POINTER(a);
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	FunnelViewOf(PG_GETARG_DATUM(1), &b);
+	/* a NULL a: no events yet, the parameters of b */
+	a = b;
+	a.nevents = 0;
+	a.sorted = true;
+	if (AggCheckCallContext(fcinfo, &aggcontext))
+	{
+		Datum		d = PG_GETARG_DATUM(0);
+		FunnelExpanded *fe = NULL;
+
+		if (!PG_ARGISNULL(0) &&
+			VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)) &&
+			DatumGetEOHP(d)->eoh_methods == &FunnelExpandedMethods)
+			fe = FunnelExpandedOwn(d, aggcontext);
+		if (fe == NULL)
+		{
+			/* the group's first partial states */
+			if (!PG_ARGISNULL(0))
+				FunnelViewOf(d, &a);
+			FunnelCheckSame(a.nsteps, a.window, a.flags, b.nsteps, b.window, b.flags);
+			FunnelCheckEventCount((int64) a.nevents + b.nevents);
+			fe = FunnelExpandedCreate(fcinfo, aggcontext, a.nsteps, a.window, a.flags, a.nevents + b.nevents);
+			fe->sorted = FunnelMergeEvents(fe->events, a.events, a.nevents, a.sorted,
+										   b.events, b.nevents, b.sorted);
+			fe->nevents = a.nevents + b.nevents;
+		}
+		else
+		{
+			FunnelCheckSame(fe->nsteps, fe->window, fe->flags, b.nsteps, b.window, b.flags);
+			FunnelExpandedFlush(fe);
+			if (b.nevents > 0 && b.events == fe->events)
+				elog(ERROR, "funnel_state_combine called with the same state twice");
+			if (fe->sorted && b.sorted && fe->nevents > 0 && b.nevents > 0 &&
+				b.events[0].ts < fe->events[fe->nevents - 1].ts)
+			{
+				/* interleaved runs: merge into a new array */
+				FunnelEvent *old = fe->events;
+				int64		need = (int64) fe->nevents + b.nevents;
+
+				fe->events = FunnelEventsAlloc(fe->hdr.eoh_context, Max(need, (int64) fe->capacity * 2),
+											   &fe->capacity);
+				FunnelMergeEvents(fe->events, old, fe->nevents, true, b.events, b.nevents, true);
+				fe->nevents = (int32) need;
+				pfree(old);
+			}
+			else if (b.nevents > 0)
+			{
+				/* one run after the other, or order unknown: append */
+				FunnelExpandedReserve(fe, b.nevents);
+				fe->sorted = fe->sorted && b.sorted &&
+					(fe->nevents == 0 || fe->events[fe->nevents - 1].ts <= b.events[0].ts);
+				memcpy(fe->events + fe->nevents, b.events, (Size) b.nevents * sizeof(FunnelEvent));
+				fe->nevents += b.nevents;
+			}
+		}
+		FunnelExpandedSetLast(fe);
+		PG_RETURN_DATUM(EOHPGetRWDatum(&fe->hdr));
+	}
+	else
+	{
+		FunnelState *st;
+
+		if (!PG_ARGISNULL(0))
+			FunnelViewOf(PG_GETARG_DATUM(0), &a);
+		FunnelCheckSame(a.nsteps, a.window, a.flags, b.nsteps, b.window, b.flags);
+		FunnelCheckEventCount((int64) a.nevents + b.nevents);
+		st = FunnelStateCreate(a.nsteps, a.window, a.flags, a.nevents + b.nevents);
+		FunnelMergeEvents(st->events, a.events, a.nevents, a.sorted, b.events, b.nevents, b.sorted);
+		st->nevents = a.nevents + b.nevents;
+		PG_RETURN_POINTER(st);
+	}
 }
 
 /*
- * The state's events in time order.  The state itself is left alone (the
- * final functions are READ_ONLY, so the aggregates can share a state and
- * run as window functions): an unsorted one is sorted in a copy.
+ * The events of the state argument in time order.  The state itself is
+ * left alone (the final functions are READ_ONLY, so the aggregates can
+ * share a state and run as window functions): an unsorted one is sorted
+ * in a copy.  States built from events read in time order, and merges of
+ * such states, are known to be sorted and need neither.
  */
-static FunnelState *
-FunnelSorted(FunctionCallInfo fcinfo)
+static void
+FunnelSortedView(FunctionCallInfo fcinfo, FunnelView *v)
 {
-	bool		ours;
-	FunnelState *st = FunnelStateArg(fcinfo, 0, &ours);
-
-	for (int32 i = 1; i < st->nevents; i++)
+	FunnelViewOf(PG_GETARG_DATUM(0), v);
+	if (!v->sorted)
 	{
-		if (st->events[i].ts < st->events[i - 1].ts)
-		{
-			st = FunnelStateReserve(st, false, 0);
-			funnel_sort_events(st->events, st->nevents);
-			break;
-		}
+		FunnelEvent *copy = palloc((Size) v->nevents * sizeof(FunnelEvent));
+
+		memcpy(copy, v->events, (Size) v->nevents * sizeof(FunnelEvent));
+		funnel_sort_events(copy, v->nevents);
+		v->events = copy;
+		v->sorted = true;
 	}
-	return st;
 }
 
 /* how far a chain at level from goes with an event of the given steps */
@@ -578,7 +998,7 @@ FunnelBreaks(int level, uint32 mask, uint8 flags)
  * Returns the index after the last row of the event at *i, sets *mask.
  */
 static inline int32
-FunnelNextEvent(FunnelState *st, int32 i, uint32 *mask)
+FunnelNextEvent(const FunnelView *st, int32 i, uint32 *mask)
 {
 	int64		ts = st->events[i].ts;
 	uint32		m = 0;
@@ -602,7 +1022,7 @@ FunnelInWindow(int64 start, int64 ts, int64 window)
  * moment).  Events must be sorted.
  */
 static void
-FunnelScan(FunnelState *st, FunnelResult *res)
+FunnelScan(const FunnelView *st, FunnelResult *res)
 {
 	int			n = st->nsteps;
 	bool		one_step = (st->flags & FUNNEL_STRICT_INCREASE) != 0;
@@ -675,7 +1095,7 @@ FunnelScan(FunnelState *st, FunnelResult *res)
  * level; path gets one timestamp per step reached.
  */
 static void
-FunnelReplay(FunnelState *st, int64 start, int level, int64 *path)
+FunnelReplay(const FunnelView *st, int64 start, int level, int64 *path)
 {
 	bool		one_step = (st->flags & FUNNEL_STRICT_INCREASE) != 0;
 	int			at = 0;
@@ -716,11 +1136,13 @@ PG_FUNCTION_INFO_V1(cdp_window_funnel_final);
 Datum
 cdp_window_funnel_final(PG_FUNCTION_ARGS)
 {
+	FunnelView	v;
 	FunnelResult res;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_INT32(0);
-	FunnelScan(FunnelSorted(fcinfo), &res);
+	FunnelSortedView(fcinfo, &v);
+	FunnelScan(&v, &res);
 	PG_RETURN_INT32(res.level);
 }
 
@@ -732,7 +1154,7 @@ PG_FUNCTION_INFO_V1(cdp_funnel_path_final);
 Datum
 cdp_funnel_path_final(PG_FUNCTION_ARGS)
 {
-	FunnelState *st;
+	FunnelView	v;
 	FunnelResult res;
 	int64		path[FUNNEL_MAX_STEPS];
 	Datum		elems[FUNNEL_MAX_STEPS];
@@ -742,16 +1164,16 @@ cdp_funnel_path_final(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	st = FunnelSorted(fcinfo);
-	FunnelScan(st, &res);
+	FunnelSortedView(fcinfo, &v);
+	FunnelScan(&v, &res);
 	if (res.level > 0)
-		FunnelReplay(st, res.start, res.level, path);
-	for (int k = 0; k < st->nsteps; k++)
+		FunnelReplay(&v, res.start, res.level, path);
+	for (int k = 0; k < v.nsteps; k++)
 	{
 		nulls[k] = k >= res.level;
 		elems[k] = nulls[k] ? (Datum) 0 : TimestampTzGetDatum(path[k]);
 	}
-	dims[0] = st->nsteps;
+	dims[0] = v.nsteps;
 	PG_RETURN_ARRAYTYPE_P(construct_md_array(elems, nulls, 1, dims, lbs, TIMESTAMPTZOID,
 											 sizeof(TimestampTz), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }

@@ -58,11 +58,14 @@ CREATE FUNCTION @extschema@.window_funnel_transfn(@extschema@.funnel_state, inte
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.window_funnel_transfn(@extschema@.funnel_state, interval, text, timestamptz, boolean[]) IS 'Transition function of cdp.window_funnel and cdp.funnel_path with modes: adds one event to the state';
 
+-- not STRICT: a NULL state stands for no partial state, so the first
+-- partial state of a group is read straight into the aggregate's own state
+-- instead of being copied by the executor first
 CREATE FUNCTION @extschema@.funnel_state_combine(@extschema@.funnel_state, @extschema@.funnel_state)
     RETURNS @extschema@.funnel_state
     AS 'MODULE_PATHNAME', 'cdp_funnel_state_combine'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.funnel_state_combine(@extschema@.funnel_state, @extschema@.funnel_state) IS 'Combine function of cdp.window_funnel and cdp.funnel_path: the events of two partial states of the same funnel';
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_state_combine(@extschema@.funnel_state, @extschema@.funnel_state) IS 'Combine function of cdp.window_funnel and cdp.funnel_path: the events of two partial states of the same funnel (merged when both are in time order); NULL stands for no partial state';
 
 CREATE FUNCTION @extschema@.window_funnel_final(@extschema@.funnel_state) RETURNS integer
     AS 'MODULE_PATHNAME', 'cdp_window_funnel_final'

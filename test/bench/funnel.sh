@@ -10,7 +10,7 @@
 #      (target: at least 1.5x faster), next to what 2 workers give count(*)
 #      on the same machine.
 # Each timing is the best of CDP_BENCH_RUNS runs (default 3), the runs of the
-# two queries compared alternating.
+# two queries compared alternating (the self-join too).
 #
 # The data: each entity's events fall within 14 days of its own start (a
 # journey; starts spread over 90 days), a fifth of them are each of the four
@@ -82,6 +82,7 @@ min()
 }
 
 echo "  $events events, $entities entities, 4 steps, window 7 days; best of $runs runs"
+echo "  load average at the start: $(uptime | sed 's/.*load average: //')"
 
 # best_of VAR1 VAR2 SETTINGS1 QUERY1 SETTINGS2 QUERY2: the best time of each
 # query over the runs, the two alternating
@@ -103,8 +104,8 @@ best_of tcs tcp "$serial" "$q_count" "$parallel" "$q_count"
 
 plan=$(printf '%s\nEXPLAIN (COSTS OFF) %s;\n' "$parallel" "$q_funnel" | $psql -At | grep -c 'Partial HashAggregate\|Partial GroupAggregate' || true)
 
-# the self-join runs once: it is the slow one
-tj=$(timed "$serial" "$q_join")
+# the self-join against window_funnel, alternating like the others
+best_of tj tfj "$serial" "$q_join" "$serial" "$q_funnel"
 same=$($psql -At <<SQL
 SET timezone = UTC;
 SELECT count(*) FROM (
@@ -118,13 +119,14 @@ SQL
 levels=$($psql -At -c "SELECT string_agg(level || ':' || n, ' ' ORDER BY level) FROM (SELECT level, count(*) n FROM ($q_funnel) AS f(entity, level) GROUP BY level) x")
 
 echo "  entities per level: $levels"
-awk -v tcs="$tcs" -v tcp="$tcp" -v tc="$tc" -v tf="$tf" -v tj="$tj" -v ts="$ts" -v tp="$tp" -v same="$same" -v plan="$plan" 'BEGIN {
+awk -v tcs="$tcs" -v tcp="$tcp" -v tc="$tc" -v tf="$tf" -v tj="$tj" -v tfj="$tfj" -v ts="$ts" -v tp="$tp" -v same="$same" -v plan="$plan" 'BEGIN {
 	printf "  count(*) grouped by entity:        %8.0f ms\n", tc;
 	printf "  window_funnel grouped by entity:   %8.0f ms\n", tf;
-	printf "  self-join SQL, same funnel:        %8.0f ms (answers differing from window_funnel: %d)\n", tj, same;
+	printf "  self-join SQL, same funnel:        %8.0f ms (answers differing from window_funnel: %d; window_funnel in the same rounds %.0f ms)\n", tj, same, tfj;
 	printf "  window_funnel, 2 parallel workers: %8.0f ms (plan has a partial aggregate: %s; serial in the same rounds %.0f ms)\n", tp, (plan > 0 ? "yes" : "NO"), ts;
-	r1 = tf / tc; r2 = tj / tf; r3 = ts / tp;
+	r1 = tf / tc; r2 = tj / tfj; r3 = ts / tp;
 	printf "  ratio window_funnel / count(*): %.2f (target <= 1.50: %s)\n", r1, (r1 <= 1.5 ? "met" : "NOT met");
-	printf "  speed-up over the self-join: %.1fx (target >= 10x: %s)\n", r2, (r2 >= 10 && same == 0 ? "met" : "NOT met");
+	printf "  speed-up over the self-join: %.1fx (target >= 10x: %s; the self-join takes %.1fx count(*), the bound for any aggregate that reads every row)\n", r2, (r2 >= 10 && same == 0 ? "met" : "NOT met"), tj / tc;
 	printf "  speed-up serial -> 2 workers: %.2fx (target >= 1.50x: %s; count(*) gets %.2fx here)\n", r3, (r3 >= 1.5 ? "met" : "NOT met"), tcs / tcp }'
+echo "  load average at the end: $(uptime | sed 's/.*load average: //')"
 "$CDP_BINDIR/dropdb" "$db"

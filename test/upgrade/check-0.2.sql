@@ -45,3 +45,21 @@ UPDATE cdp.account SET stage = 'churned' WHERE account_id = (SELECT min(account_
 SELECT count(*) AS entities_with_two_open_stays
   FROM (SELECT entity, entity_key FROM cdp.stage_history WHERE exited_at IS NULL
          GROUP BY 1, 2 HAVING count(*) > 1) x;
+
+-- funnel (0.2): the aggregates created by 0.1 run on the new library, whose
+-- transition state is an expanded object while aggregating; partial states
+-- built over two halves of the old touchpoints, passed as text and merged
+-- by an aggregate over the combine function, give the direct levels
+CREATE AGGREGATE pg_temp.funnel_partial(interval, timestamptz, boolean, boolean, boolean) (
+    SFUNC = cdp.window_funnel_transfn, STYPE = cdp.funnel_state);
+CREATE AGGREGATE pg_temp.funnel_merge(cdp.funnel_state) (
+    SFUNC = cdp.funnel_state_combine, STYPE = cdp.funnel_state, FINALFUNC = cdp.window_funnel_final);
+SELECT count(*) AS contacts,
+       count(*) FILTER (WHERE merged IS DISTINCT FROM direct) AS merged_differs
+  FROM (SELECT contact_id, pg_temp.funnel_merge(state::cdp.funnel_state ORDER BY half) AS merged
+          FROM (SELECT contact_id, touchpoint_id % 2 AS half,
+                       pg_temp.funnel_partial('90 days', occurred_at, kind = 'email_sent', kind = 'call', kind = 'meeting')::text AS state
+                  FROM cdp.touchpoint WHERE contact_id IS NOT NULL GROUP BY 1, 2) p
+         GROUP BY contact_id) m
+  JOIN (SELECT contact_id, cdp.window_funnel('90 days', occurred_at, kind = 'email_sent', kind = 'call', kind = 'meeting') AS direct
+          FROM cdp.touchpoint WHERE contact_id IS NOT NULL GROUP BY contact_id) d USING (contact_id);
