@@ -94,8 +94,8 @@ INSERT INTO demo_rep VALUES (1,'rep_wang'), (2,'rep_li'), (3,'rep_zhang'), (4,'r
 CREATE FUNCTION pg_temp.trad(t text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
 SELECT translate(t,
-  '广东宁苏汉长岛门庆无锡郑济华达丰远创联亚启万银凯阳机电医疗车纺织软连锁饮团责学业兴发国际贸实鸿顺龙宝众润诚荣网络设备环储运输药术气动仪线钢铁装饰胶农汇丽乐纳图讯绿云赢为筑经营产区县楼总厂礼义',
-  '廣東寧蘇漢長島門慶無錫鄭濟華達豐遠創聯亞啟萬銀凱陽機電醫療車紡織軟連鎖飲團責學業興發國際貿實鴻順龍寶眾潤誠榮網絡設備環儲運輸藥術氣動儀線鋼鐵裝飾膠農匯麗樂納圖訊綠雲贏為築經營產區縣樓總廠禮義')
+  '广东宁苏汉长岛门庆无锡郑济华达丰远创联亚启万银凯阳机电医疗车纺织软连锁饮团责学业兴发国际贸实鸿顺龙宝众润诚荣网络设备环储运输药术气动仪线钢铁装饰胶农汇丽乐纳图讯绿云赢为筑经营产区县楼总厂礼义蓝欧奥骏灿腾飞鹏轩',
+  '廣東寧蘇漢長島門慶無錫鄭濟華達豐遠創聯亞啟萬銀凱陽機電醫療車紡織軟連鎖飲團責學業興發國際貿實鴻順龍寶眾潤誠榮網絡設備環儲運輸藥術氣動儀線鋼鐵裝飾膠農匯麗樂納圖訊綠雲贏為築經營產區縣樓總廠禮義藍歐奧駿燦騰飛鵬軒')
 $$;
 
 -- ASCII -> full-width forms (ＨＵＡＸＩＮ　ＭＡＣＨＩＮＥＲＹ), as some input methods type them
@@ -118,10 +118,13 @@ SELECT k::int AS i, c
 CREATE TEMP TABLE demo_brand AS
 SELECT row_number() OVER (ORDER BY o)::int AS bi, zh, en
   FROM (SELECT DISTINCT ON (en) *
-          FROM (SELECT hashint8(a.i * 1000 + b.i) AS o, a.c || b.c AS zh,
-                       initcap(replace(cdp.pinyin(a.c || b.c), ' ', '')) AS en
-                  FROM demo_char a JOIN demo_char b ON a.i <> b.i
-                 WHERE cdp.city_key(a.c || b.c) IS NULL) x
+          FROM (SELECT hashint8(p.k) AS o, p.zh,
+                       initcap(replace(cdp.pinyin(p.zh), ' ', '')) AS en
+                  FROM (SELECT a.i * 1000 + b.i AS k, a.c || b.c AS zh
+                          FROM demo_char a JOIN demo_char b ON a.i <> b.i
+                         ORDER BY hashint8(a.i * 1000 + b.i)
+                         LIMIT 200 + :scale * 9 / 4) p
+                 WHERE cdp.city_key(p.zh) IS NULL) x
          ORDER BY en, o) y;
 
 -- Companies ---------------------------------------------------------------------
@@ -167,6 +170,11 @@ SELECT s.seq, s.in_crm,
   JOIN demo_region rg ON rg.i = s.region
   JOIN demo_industry ind ON ind.i = s.industry
   JOIN demo_form fm ON fm.i = s.form;
+SELECT count(*) = :scale + :scale * 12 / 100 AS companies_ok FROM demo.company \gset
+\if :companies_ok
+\else
+DO $$ BEGIN RAISE EXCEPTION 'demo/10_data.sql: too few brands for this scale'; END $$;
+\endif
 -- one web domain per company: brand pinyin and industry, with the city's
 -- initials when another company already has that domain
 UPDATE demo.company c
@@ -540,21 +548,28 @@ SELECT a.account_id, (ARRAY['西门子 Siemens', '汇川 Inovance', 'ABB', '发�
  WHERE a.account_id % 4 = 0;
 
 -- sales fills in the CDP sheet (客户开发信息表) for key accounts and a third of
--- the others; the later fields are often still empty
-INSERT INTO cdp.account_profile (account_id, org_structure, decision_process, scale, development_plan,
-                                 pain_points, service_fit, key_people, action_plan, profit_level,
-                                 acquisition_cost, equipment_budget, annual_purchase_volume, current_supplier)
-SELECT a.account_id, '总经理下设生产、技术、采购、财务四部门', '技术部提需求，总经理审批，采购执行',
+-- the others: the basics mostly, the development strategy (关键人, 行动计划)
+-- mostly for accounts sales is working on (SQL and later)
+INSERT INTO cdp.account_profile (account_id, legal_representative, org_structure, decision_process, scale,
+                                 development_plan, pain_points, service_fit, key_people, key_person_actions,
+                                 action_plan, profit_level, acquisition_cost, equipment_budget,
+                                 annual_purchase_volume, current_supplier)
+SELECT a.account_id,
+       CASE WHEN pg_temp.h(a.account_id * 2) < 0.5 + w THEN (SELECT name FROM cdp.contact c WHERE c.account_id = a.account_id
+                                                              ORDER BY contact_id LIMIT 1) || '（总经理）' END,
+       '总经理下设生产、技术、采购、财务四部门', '技术部提需求，总经理审批，采购执行',
        a.employees || ' 人，2 个生产基地', '三年内产能翻倍',
-       CASE WHEN pg_temp.h(a.account_id * 3) < 0.9 THEN '设备老化，停机损失大' END,
-       CASE WHEN pg_temp.h(a.account_id * 5) < 0.55 THEN '数控改造方案匹配' END,
-       CASE WHEN pg_temp.h(a.account_id * 7) < 0.45 THEN '总经理、技术总监' END,
-       CASE WHEN pg_temp.h(a.account_id * 11) < 0.35 THEN '季度拜访 + 技术交流会' END,
+       CASE WHEN pg_temp.h(a.account_id * 3) < 0.7 + w THEN '设备老化，停机损失大' END,
+       CASE WHEN pg_temp.h(a.account_id * 5) < 0.4 + w THEN '数控改造方案匹配' END,
+       CASE WHEN pg_temp.h(a.account_id * 7) < 0.3 + w THEN '总经理、技术总监' END,
+       CASE WHEN pg_temp.h(a.account_id * 17) < 0.2 + w THEN '技术总监：安排工厂参观；总经理：季度高层拜访' END,
+       CASE WHEN pg_temp.h(a.account_id * 11) < 0.3 + w THEN '季度拜访 + 技术交流会' END,
        (ARRAY['low', 'medium', 'high'])[1 + a.account_id % 3],
        5000 + a.account_id * 10, a.annual_revenue * 0.02,
-       CASE WHEN pg_temp.h(a.account_id * 13) < 0.7 THEN a.annual_revenue * 0.05 END,
-       (ARRAY['西门子 Siemens', '汇川 Inovance', NULL])[1 + a.account_id % 3]
+       CASE WHEN pg_temp.h(a.account_id * 13) < 0.6 + w THEN a.annual_revenue * 0.05 END,
+       CASE WHEN pg_temp.h(a.account_id * 19) < 0.6 + w THEN (ARRAY['西门子 Siemens', '汇川 Inovance', 'ABB'])[1 + a.account_id % 3] END
   FROM cdp.account a JOIN demo.account_truth tr ON tr.account_id = a.account_id AND tr.variant = 'original'
+ CROSS JOIN LATERAL (SELECT CASE WHEN a.stage IN ('sql', 'opportunity', 'customer', 'advocate') THEN 0.35 ELSE 0 END AS w) x
  WHERE a.tier = 'key' OR a.account_id % 3 = 0;
 
 INSERT INTO cdp.city_market (city, market, business_scale, similar_customers, total_volume, transaction_volume, maturity)
@@ -563,7 +578,8 @@ SELECT rg.zh, 'all', (5 + rg.weight) * 100000000::numeric * :scale / 300, (20 + 
        (ARRAY['emerging', 'growing', 'mature', 'saturated'])[1 + rg.i % 4]
   FROM demo_region rg;
 
-ANALYZE;
+ANALYZE cdp.account, cdp.contact, cdp.lead, cdp.lead_match, cdp.opportunity, cdp."order", cdp.touchpoint,
+        cdp.stage_history, cdp.account_profile, cdp.competitor_order, demo.company, demo.account_truth, demo.lead_truth;
 \echo
 \echo '== The demo data set: a year of B2B activity (deterministic; dates relative to today)'
 \echo '   Rows per table, as loaded.  "duplicate rows" are accounts that another source'
