@@ -28,8 +28,8 @@
 -- time: accounts and leads arrive, leads are matched against the accounts
 -- that exist at that moment, and every stage change is validated by the
 -- lifecycle engine exactly as an application's would be.  Dates are relative
--- to today, so the last year is always covered.  Deterministic: hashes of
--- row numbers and a fixed seed, no wall-clock dependence except "today".
+-- to today, so the last year is always covered.  Deterministic: every
+-- choice is a hash of row numbers (pg_temp.h), never random().
 \set ON_ERROR_STOP 1
 \if :{?scale}
 \else
@@ -38,7 +38,6 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS cdp CASCADE;
 RESET client_min_messages;
-SELECT setseed(0.2026) \g /dev/null
 SELECT :scale BETWEEN 50 AND 4000 AS scale_ok \gset
 \if :scale_ok
 \else
@@ -406,8 +405,8 @@ BEGIN
         rep := (SELECT r.role FROM demo_rep r WHERE r.i = 1 + acc.account_id % 5);
         dm := (SELECT min(contact_id) FROM cdp.contact WHERE account_id = acc.account_id);
         FOR i IN 1 .. array_length(path, 1) LOOP
-            EXIT WHEN random() > keep[i] * CASE WHEN acc.tier = 'key' AND i <= 4 THEN 1.15 ELSE 1 END;
-            t := t + make_interval(days => 2 + floor(random() * 38)::int, hours => floor(random() * 9)::int);
+            EXIT WHEN pg_temp.h(acc.account_id * 100 + i * 10 + 1) > keep[i] * CASE WHEN acc.tier = 'key' AND i <= 4 THEN 1.15 ELSE 1 END;
+            t := t + make_interval(days => 2 + floor(pg_temp.h(acc.account_id * 100 + i * 10 + 2) * 38)::int, hours => floor(pg_temp.h(acc.account_id * 100 + i * 10 + 3) * 9)::int);
             EXIT WHEN t > now();
             IF path[i] = 'customer' THEN
                 -- the deal is won a few days after its last pipeline move
@@ -420,7 +419,7 @@ BEGIN
             -- what made the account move, a day before
             INSERT INTO cdp.touchpoint (account_id, contact_id, campaign_id, channel, direction, kind, outcome,
                                         points, cost, occurred_at, owner)
-            VALUES (acc.account_id, dm, 1 + floor(random() * 6)::int, chan[i],
+            VALUES (acc.account_id, dm, 1 + floor(pg_temp.h(acc.account_id * 100 + i * 10 + 4) * 6)::int, chan[i],
                     CASE WHEN i <= 2 THEN 'inbound' ELSE 'outbound' END, touch[i],
                     CASE WHEN chan[i] = 'phone' THEN 'connected' END,
                     (ARRAY[15, 10, 5, 20, 20, 10])[i], (ARRAY[0, 20, 8, 600, 600, 150])[i],
@@ -434,17 +433,17 @@ BEGIN
 
             IF path[i] = 'opportunity' THEN
                 -- the 商机 itself, with its own pipeline
-                amt := (5 + floor(random() * 95)) * 10000 * CASE WHEN acc.tier = 'key' THEN 3 ELSE 1 END;
+                amt := (5 + floor(pg_temp.h(acc.account_id * 100 + i * 10 + 5) * 95)) * 10000 * CASE WHEN acc.tier = 'key' THEN 3 ELSE 1 END;
                 INSERT INTO cdp.opportunity (account_id, name, amount, expected_close, competitor, owner, source, created_at)
                 VALUES (acc.account_id, coalesce(acc.short_name, acc.name) || ' 设备采购项目', amt, (t + interval '60 days')::date,
-                        (ARRAY[NULL, '西门子 Siemens', '汇川 Inovance', 'ABB', NULL])[1 + floor(random() * 5)::int],
+                        (ARRAY[NULL, '西门子 Siemens', '汇川 Inovance', 'ABB', NULL])[1 + floor(pg_temp.h(acc.account_id * 100 + i * 10 + 6) * 5)::int],
                         rep, 'inbound', t)
                 RETURNING opportunity_id INTO opp;
                 PERFORM set_config('cdp.stage_time', (t + interval '5 days')::text, true);
                 UPDATE cdp.opportunity SET stage = 'qualification' WHERE opportunity_id = opp;
                 PERFORM set_config('cdp.stage_time', (t + interval '15 days')::text, true);
                 UPDATE cdp.opportunity SET stage = 'proposal' WHERE opportunity_id = opp;
-                IF random() < 0.75 THEN
+                IF pg_temp.h(acc.account_id * 100 + i * 10 + 7) < 0.75 THEN
                     PERFORM set_config('cdp.stage_time', (t + interval '25 days')::text, true);
                     UPDATE cdp.opportunity SET stage = 'negotiation' WHERE opportunity_id = opp;
                 END IF;
@@ -455,13 +454,13 @@ BEGIN
                 SELECT acc.account_id, opp, t + make_interval(days => 30 * k),
                        (ARRAY['数控机床 CNC machine', '工业机器人 Industrial robot', '备件 Spare parts', '维保服务 Service contract'])[1 + k % 4],
                        1 + k, o.amount / (1 + k), o.amount / (1 + k) * 0.7, rep
-                  FROM cdp.opportunity o, generate_series(0, floor(random() * 4)::int) k
+                  FROM cdp.opportunity o, generate_series(0, floor(pg_temp.h(acc.account_id * 100 + i * 10 + 8) * 4)::int) k
                  WHERE o.opportunity_id = opp AND t + make_interval(days => 30 * k) < now();
             END IF;
         END LOOP;
 
         -- some drop out of the funnel: lost on price, or churned
-        IF random() < 0.11 THEN
+        IF pg_temp.h(acc.account_id * 100 + 99) < 0.11 THEN
             t := greatest(t, (SELECT max(h.entered_at) FROM cdp.stage_history h
                                WHERE h.entity = 'cdp.opportunity'::regclass
                                  AND h.entity_key IN (SELECT opportunity_id::text FROM cdp.opportunity
@@ -482,8 +481,8 @@ BEGIN
         t := ld.created_at;
         rep := (SELECT r.role FROM demo_rep r WHERE r.i = 1 + ld.lead_id % 5);
         FOR i IN 2 .. 4 LOOP
-            EXIT WHEN random() > keep[i - 1];
-            t := t + make_interval(days => 1 + floor(random() * 20)::int);
+            EXIT WHEN pg_temp.h(ld.lead_id * 100 + i * 10 + 1) > keep[i - 1];
+            t := t + make_interval(days => 1 + floor(pg_temp.h(ld.lead_id * 100 + i * 10 + 2) * 20)::int);
             EXIT WHEN t > now();
             PERFORM set_config('cdp.stage_time', t::text, true);
             UPDATE cdp.lead SET stage = path[i], owner = CASE WHEN i >= 3 THEN rep END,

@@ -28,7 +28,8 @@ SELECT t.variant AS written_as, count(*) AS rows,
 
 \echo
 \echo '== Cities as the reps typed them, and the canonical city (cdp.city_key)'
-\echo '   SZ stays NULL on purpose: it is both 深圳 and 苏州'
+\echo '   initials and spellings several cities share (SZ: 深圳, 苏州, 宿州 ...; FS: 佛山, 抚顺;'
+\echo '   QD: 青岛, 昌都; Suzhou: 苏州, 宿州) stay NULL on purpose: city_key does not guess'
 SELECT coalesce(cdp.city_key(city), '(ambiguous)') AS city_key, count(*) AS accounts,
        string_agg(DISTINCT city, ' / ') AS typed_as
   FROM cdp.account GROUP BY 1 ORDER BY min(cdp.city_key(city)) IS NULL DESC, 2 DESC LIMIT 7;
@@ -176,7 +177,7 @@ SELECT x.status, x.written_as, x.company_name, x.email, x.account, x.score, x.by
           LEFT JOIN cdp.account a ON a.account_id = m.account_id) x
  WHERE x.k = 1
    AND (x.status, x.written_as) IN (('matched', 'traditional'), ('matched', 'English'), ('matched', 'e-mail only'),
-                                    ('matched', 'city in brackets'), ('review', 'typo'), ('unmatched', 'registered name'))
+                                    ('matched', 'city in brackets'), ('review', 'brand only'), ('unmatched', 'registered name'))
  ORDER BY array_position(ARRAY['matched', 'review', 'unmatched'], x.status), x.written_as;
 
 -- Leads waiting for review because their company was in the CRM twice: the

@@ -265,7 +265,7 @@ SELECT '<?xml version="1.0" encoding="UTF-8"?>' || chr(10)
        || '<text x="550" y="36" font-size="22" font-weight="bold" text-anchor="middle">4R overview 4R 指标总览</text>'
        || '<text x="550" y="60" font-size="13" fill="#555" text-anchor="middle">'
        || 'the last twelve months, from cdp.metrics_recognize, metrics_reach, metrics_relationship, metrics_return and sheet_completeness</text>'
-       || pg_temp.svg_bars('Recognize 识别', 'average completeness of the CDP sheet, % by segment (大B/小B/大C/小C)',
+       || pg_temp.svg_bars('Recognize 识别', 'average completeness of the CDP sheet, % by segment (大B/小B/大C/小C; unclassified: no industry)',
                            rec.l, rec.v, 15, 80, 527, 330, '#1f77b4')
        || pg_temp.svg_bars('Reach 触达', 'touches by channel', rea.l, rea.v, 558, 80, 527, 330, '#ff7f0e')
        || pg_temp.svg_bars('Relationship 关系', 'touches per active account, by month (MM)', rel.l, rel.v, 15, 420, 527, 330, '#2ca02c')
