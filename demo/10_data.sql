@@ -258,6 +258,19 @@ SELECT c.seq, v.variant, v.name, NULL, v.name_en, v.domain, v.city, rg.province,
     WHERE x.n = floor(pg_temp.h(c.seq * 43 + k * 7) * 7)::int) v
  WHERE (k = 1 AND pg_temp.h(c.seq * 47) < 0.12) OR (k = 2 AND pg_temp.h(c.seq * 47) < 0.03);
 
+-- Account ids: the companies in the CRM are accounts 1 .. scale, in the
+-- order they were created; the duplicate rows come after them, in the order
+-- they arrived.  (So the oldest row of a company has the lowest id, and
+-- scripts that pick accounts 1 .. 300 find them after the merges.)
+ALTER TABLE demo_account_row ADD id bigint;
+UPDATE demo_account_row r
+   SET id = x.id
+  FROM (SELECT ctid AS rid,
+               CASE WHEN variant = 'original' THEN 0 ELSE :scale END
+               + row_number() OVER (PARTITION BY variant = 'original' ORDER BY created_at, seq, variant) AS id
+          FROM demo_account_row) x
+ WHERE r.ctid = x.rid;
+
 -- Leads: 1.2 per company over the year, with a peak at the Canton Fair ---------------
 -- 85% from companies in the CRM, 15% from companies that are not.  The company
 -- name is written the way people fill in forms; some give only an e-mail.
@@ -322,7 +335,7 @@ DECLARE
     e record;
     id bigint;
 BEGIN
-    FOR e IN SELECT 'account' AS kind, a.created_at AS t, a.seq, a.variant AS how, a.ctid AS rid, NULL::int AS n
+    FOR e IN SELECT 'account' AS kind, a.created_at AS t, a.seq, a.variant AS how, a.id AS rid, NULL::int AS n
                FROM demo_account_row a
              UNION ALL
              SELECT 'lead', l.created_at, l.seq, l.written_as, NULL, l.n
@@ -331,11 +344,12 @@ BEGIN
     LOOP
         PERFORM set_config('cdp.stage_time', e.t::text, true);
         IF e.kind = 'account' THEN
-            INSERT INTO cdp.account (name, short_name, name_en, domain, city, province, industry, segment,
+            INSERT INTO cdp.account (account_id, name, short_name, name_en, domain, city, province, industry, segment,
                                      tier, employees, annual_revenue, source, created_at)
-            SELECT r.name, r.short_name, r.name_en, r.domain, r.city, r.province, r.industry, r.segment,
+            OVERRIDING SYSTEM VALUE
+            SELECT r.id, r.name, r.short_name, r.name_en, r.domain, r.city, r.province, r.industry, r.segment,
                    r.tier, r.employees, r.annual_revenue, r.source, r.created_at
-              FROM demo_account_row r WHERE r.ctid = e.rid
+              FROM demo_account_row r WHERE r.id = e.rid
             RETURNING account_id INTO id;
             INSERT INTO demo.account_truth VALUES (id, e.seq, e.how);
         ELSE
@@ -349,6 +363,7 @@ BEGIN
         END IF;
     END LOOP;
     PERFORM set_config('cdp.stage_time', '', true);
+    PERFORM setval(pg_get_serial_sequence('cdp.account', 'account_id'), (SELECT max(account_id) FROM cdp.account));
 END
 $$;
 
@@ -376,7 +391,8 @@ SELECT a.account_id, p.family || p.given, t.title, t.department,
                (4, '财务经理 Finance manager', '财务部', 'finance'),
                (5, '生产主管 Production supervisor', '生产部', 'user'))
        AS t(n, title, department, role)
-    ON t.n = CASE WHEN tr.variant = 'original' THEN k ELSE 2 END;
+    ON t.n = CASE WHEN tr.variant = 'original' THEN k ELSE 2 END
+ ORDER BY a.account_id, k;
 
 -- Replay a year of lifecycle moves -----------------------------------------------
 -- Each account walks forward along its model with a chance to stop at every
@@ -529,13 +545,14 @@ SELECT c.account_id, c.contact_id, NULL, 1 + floor(pg_temp.h(c.contact_id * 59 +
                (5, 'event', 'inbound', 'booth_scan', 10.0, 150.00),
                (6, 'email', 'outbound', 'email_sent', 1.0, 0.20))
        AS ch(n, channel, direction, kind, points, cost)
-    ON ch.n = floor(pg_temp.h(c.contact_id * 67 + k) * 7)::int;
+    ON ch.n = floor(pg_temp.h(c.contact_id * 67 + k) * 7)::int
+ ORDER BY c.contact_id, k;
 
 -- every lead submitted a form (or was scanned at the booth)
 INSERT INTO cdp.touchpoint (lead_id, account_id, campaign_id, channel, direction, kind, points, cost, occurred_at)
 SELECT l.lead_id, l.account_id, l.campaign_id, coalesce(l.channel, 'web'), 'inbound',
        CASE WHEN l.channel = 'event' THEN 'booth_scan' ELSE 'form_submit' END, 15, 35, l.created_at
-  FROM cdp.lead l;
+  FROM cdp.lead l ORDER BY l.lead_id;
 
 -- Competitor orders and CDP sheets ----------------------------------------------------
 INSERT INTO cdp.competitor_order (account_id, competitor, ordered_at, product, amount, source)

@@ -170,7 +170,7 @@ SELECT t.written_as, count(*) AS leads,
 SELECT x.status, x.written_as, x.company_name, x.email, x.account, x.score, x.by
   FROM (SELECT m.status, t.written_as, l.company_name, l.email, a.name AS account,
                round(m.score::numeric, 2) AS score, m.matched_by AS by,
-               row_number() OVER (PARTITION BY m.status, t.written_as ORDER BY l.lead_id) AS k
+               row_number() OVER (PARTITION BY m.status, t.written_as ORDER BY m.matched_by <> 'name', l.lead_id) AS k
           FROM demo.lead_truth t
           JOIN cdp.lead l USING (lead_id)
           JOIN cdp.lead_match m USING (lead_id)
@@ -179,6 +179,19 @@ SELECT x.status, x.written_as, x.company_name, x.email, x.account, x.score, x.by
    AND (x.status, x.written_as) IN (('matched', 'traditional'), ('matched', 'English'), ('matched', 'e-mail only'),
                                     ('matched', 'city in brackets'), ('review', 'brand only'), ('unmatched', 'registered name'))
  ORDER BY array_position(ARRAY['matched', 'review', 'unmatched'], x.status), x.written_as;
+
+\echo
+\echo '== Wrong matches: how they happen (the first three)'
+SELECT l.company_name AS lead_wrote, l.email, a.name AS matched_to, round(m.score::numeric, 2) AS score,
+       m.matched_by, c.name AS really_from, c.in_crm
+  FROM demo.lead_truth t
+  JOIN cdp.lead l USING (lead_id)
+  JOIN cdp.lead_match m USING (lead_id)
+  JOIN cdp.account a ON a.account_id = m.account_id
+  JOIN demo.account_truth at ON at.account_id = m.account_id
+  JOIN demo.company c ON c.seq = t.seq
+ WHERE m.status = 'matched' AND at.seq <> t.seq
+ ORDER BY l.lead_id LIMIT 3;
 
 -- Leads waiting for review because their company was in the CRM twice: the
 -- merge made both candidates one account, so they are settled now.
