@@ -16,7 +16,8 @@ SELECT cdp.refresh_bi_snapshots() \g /dev/null
 \echo '   Recognize: do we know who the customers are; Reach: can we get to them;'
 \echo '   Relationship: how deep we are in; Return: what it pays.  From cdp.metrics_*.'
 \echo
-\echo '== Recognize (识别) by month, last 6 months: new accounts (and duplicates among them),'
+\echo '== Recognize (识别) by month, last 6 months: new accounts, probable duplicates among them'
+\echo '   (same canonical name or domain as an older account: none left after section 1),'
 \echo '   how complete their profiles are, new contacts, tagged with a role, verified'
 SELECT to_char(month, 'YYYY-MM') AS month, sum(new_accounts) AS new_accounts, sum(duplicate_accounts) AS duplicates,
        round(sum(avg_profile_completeness * new_accounts) / nullif(sum(new_accounts), 0), 2) AS avg_completeness,
