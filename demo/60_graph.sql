@@ -6,6 +6,7 @@
 -- contact at a customer, then shows decision-chain coverage, an
 -- introduction path, the opinion leaders and the referral reports.
 \set ON_ERROR_STOP 1
+\pset footer off
 
 -- everyone reports to the company's decision maker
 INSERT INTO cdp.relationship (from_contact, to_contact, kind, strength, source)
@@ -25,25 +26,37 @@ SELECT a.contact_id, b.contact_id, 'knows',
  WHERE (2147483647 & hashint8(a.contact_id * 11 + b.contact_id)) % 3 = 0
 ON CONFLICT DO NOTHING;
 
--- acquaintances across companies (former colleagues, trade associations)
+-- acquaintances across companies (former colleagues, trade associations):
+-- one or two for most people, drawn at random (linear in the data size)
 INSERT INTO cdp.relationship (from_contact, to_contact, kind, strength, source)
 SELECT a.contact_id, b.contact_id, 'knows',
        round((0.1 + ((2147483647 & hashint8(a.contact_id * 13 + b.contact_id)) % 50) / 100.0), 2)::real,
        'wechat'
   FROM cdp.contact a
-  JOIN cdp.contact b ON b.account_id <> a.account_id AND b.contact_id > a.contact_id
- WHERE (2147483647 & hashint8(a.contact_id * 17 + b.contact_id)) % 400 = 0
+ CROSS JOIN (SELECT max(contact_id) AS n FROM cdp.contact) m
+ CROSS JOIN generate_series(1, 3) k
+  JOIN cdp.contact b
+    ON b.contact_id = 1 + (2147483647 & hashint8(a.contact_id * 17 + k)) % m.n
+   AND b.account_id <> a.account_id
+ WHERE (2147483647 & hashint8(a.contact_id * 23 + k)) % 2 = 0
 ON CONFLICT DO NOTHING;
 
--- technical directors of a few companies are opinion leaders in their industry
+-- technical directors of a few companies are opinion leaders in their
+-- industry: each influences about twenty people of that industry
+WITH ind AS (
+    SELECT c.contact_id, c.decision_role, a.industry,
+           row_number() OVER (PARTITION BY a.industry ORDER BY c.contact_id) AS rn,
+           count(*) OVER (PARTITION BY a.industry) AS n
+      FROM cdp.contact c JOIN cdp.account a ON a.account_id = c.account_id
+     WHERE a.industry IS NOT NULL
+)
 INSERT INTO cdp.relationship (from_contact, to_contact, kind, strength, source)
 SELECT a.contact_id, b.contact_id, 'influences', 0.6, 'industry_forum'
-  FROM cdp.contact a
-  JOIN cdp.account aa ON aa.account_id = a.account_id
-  JOIN cdp.account ab ON ab.industry = aa.industry AND ab.account_id <> aa.account_id
-  JOIN cdp.contact b ON b.account_id = ab.account_id
- WHERE a.decision_role = 'it' AND a.contact_id % 9 = 0
-   AND (2147483647 & hashint8(a.contact_id * 19 + b.contact_id)) % 4 = 0
+  FROM ind a
+ CROSS JOIN generate_series(1, 20) k
+  JOIN ind b ON b.industry = a.industry
+            AND b.rn = 1 + (2147483647 & hashint8(a.contact_id * 19 + k)) % a.n
+ WHERE a.decision_role = 'it' AND a.contact_id % 9 = 0 AND b.contact_id <> a.contact_id
 ON CONFLICT DO NOTHING;
 
 -- one opportunity in six was referred by a contact at a customer account
@@ -58,7 +71,11 @@ UPDATE cdp.opportunity o
                                                   AND c.account_id = o.account_id);
 
 \echo
-\echo '== Relationship graph (人脉关系)'
+\echo '################################################################################'
+\echo '#  8. RELATIONSHIPS (人脉与转介绍): decision chains, introductions, opinion leaders'
+\echo '################################################################################'
+\echo
+\echo '== Relationship graph (人脉关系): reporting lines, colleagues, acquaintances, influence'
 SELECT kind, count(*) AS edges, round(avg(strength)::numeric, 2) AS avg_strength
   FROM cdp.relationship GROUP BY kind ORDER BY kind;
 
@@ -87,7 +104,7 @@ WITH target AS (
     SELECT c.contact_id
       FROM cdp.contact c JOIN cdp.account a ON a.account_id = c.account_id, target t
      WHERE a.stage IN ('customer', 'advocate') AND c.contact_id <> t.contact_id
-       AND EXISTS (SELECT 1 FROM cdp.intro_paths(c.contact_id, t.contact_id, 6))
+       AND EXISTS (SELECT 1 FROM cdp.intro_paths(c.contact_id, t.contact_id, 4))
      ORDER BY c.contact_id LIMIT 1)
 SELECT (SELECT string_agg(c.name || '@' || a.short_name, ' → ' ORDER BY k)
           FROM unnest(p.path) WITH ORDINALITY u(id, k)

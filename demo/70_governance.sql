@@ -6,6 +6,7 @@
 -- addresses and phone numbers, the outreach queue, what an analyst sees, and
 -- one erasure.
 \set ON_ERROR_STOP 1
+\pset footer off
 
 -- consent: e-mail and phone granted at first contact, every fifth person
 -- unsubscribes from e-mail a month later, WeChat for those who scanned a code
@@ -20,6 +21,10 @@ INSERT INTO cdp.consent (contact_id, channel, granted, legal_basis, source, reco
 SELECT c.contact_id, 'wechat', true, 'consent', 'qr_code', c.created_at
   FROM cdp.contact c WHERE c.contact_id % 3 = 0;
 
+\echo
+\echo '################################################################################'
+\echo '#  9. GOVERNANCE (数据治理): contact quality, consent, outreach, masking, erasure'
+\echo '################################################################################'
 \echo
 \echo '== Contact data quality (校验联系方式)'
 SELECT 'email' AS field, coalesce(v.problem, 'valid') AS result, count(*) AS contacts

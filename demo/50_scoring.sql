@@ -1,4 +1,4 @@
--- demo/40_scoring.sql: qualification and scoring on the demo data set.
+-- demo/50_scoring.sql: qualification and scoring on the demo data set.
 --
 -- Records BANT answers for the demo leads (as sales would after a first
 -- call), gives some of them recent web activity, runs cdp.score_leads() and
@@ -6,6 +6,7 @@
 -- opportunities and lists the open ones by predicted win probability, with
 -- the explanation of the top one.
 \set ON_ERROR_STOP 1
+\pset footer off
 
 -- BANT answers, deterministic per lead
 UPDATE cdp.lead l
@@ -26,32 +27,42 @@ SELECT l.lead_id, l.campaign_id, 'web', 'inbound', k.kind,
  WHERE l.lead_id % 3 = 0;
 
 \echo
+\echo '################################################################################'
+\echo '#  7. QUALIFICATION AND SCORING (线索评分, BANT, 赢单预测)'
+\echo '################################################################################'
+\echo
 \echo '== Leads by stage before scoring'
 SELECT stage, count(*) AS leads FROM cdp.lead GROUP BY stage ORDER BY min(lead_id);
 
+\echo
 \echo '== cdp.score_leads(): scored, and moved across the MQL (40) / SQL (70) thresholds'
 SELECT * FROM cdp.score_leads();
 
+\echo
 \echo '== Leads by stage after scoring, with their average scores'
 SELECT stage, count(*) AS leads, round(avg(fit_score)) AS avg_fit,
        round(avg(engagement_score)::numeric, 1) AS avg_engagement, round(avg(score)) AS avg_score,
        count(*) FILTER (WHERE cdp.bant_qualified(bant)) AS bant_qualified
   FROM cdp.lead GROUP BY stage ORDER BY min(lead_id);
 
+\echo
 \echo '== The moves score_leads made, from the stage history (reason score)'
 SELECT h.previous_stage, h.stage, count(*) AS moves
   FROM cdp.stage_history h
  WHERE h.entity = 'cdp.lead'::regclass AND h.reason = 'score'
  GROUP BY 1, 2 ORDER BY 1, 2;
 
+\echo
 \echo '== Hot leads held at mql because nobody owns them yet'
 SELECT count(*) AS hot_without_owner
   FROM cdp.lead l JOIN cdp.scoring_model m ON m.model = 'default'
  WHERE l.stage = 'mql' AND l.owner IS NULL AND l.score >= m.sql_threshold;
 
+\echo
 \echo '== Win model trained on closed opportunities'
 SELECT model, won, lost FROM cdp.retrain_win_model();
 
+\echo
 \echo '== Open opportunities, most likely to be won first'
 SELECT o.opportunity_id, a.short_name, o.stage, o.amount,
        round(cdp.win_probability(o.opportunity_id)::numeric, 3) AS p_win
@@ -60,6 +71,7 @@ SELECT o.opportunity_id, a.short_name, o.stage, o.amount,
  ORDER BY p_win DESC, o.opportunity_id
  LIMIT 8;
 
+\echo
 \echo '== Why the top one scores as it does (contributions to the log-odds)'
 SELECT e.feature, round(e.contribution::numeric, 3) AS contribution
   FROM (SELECT o.* FROM cdp.opportunity o
