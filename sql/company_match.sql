@@ -124,6 +124,12 @@ SELECT company_name, account_name, runner_up_name, reason FROM cdp.lead_match_re
 UPDATE cdp.lead SET account_id = (SELECT min(account_id) FROM cdp.account WHERE name = '贵州茅台酒股份有限公司')
  WHERE company_name = '茅台酒';
 SELECT count(*) AS still_to_review FROM cdp.lead_match_review;
+-- the same two accounts, but the lead's e-mail is at one account's domain:
+-- matched to that one, however well the other's name scores
+INSERT INTO cdp.lead (company_name, email) VALUES ('茅台酒', 'zhang@moutaichina.com');
+SELECT l.company_name, a.name AS account, a.domain, m.status, m.matched_by, m.runner_up_score
+  FROM cdp.lead l JOIN cdp.lead_match m USING (lead_id) LEFT JOIN cdp.account a ON a.account_id = l.account_id
+ WHERE l.email = 'zhang@moutaichina.com';
 
 -- duplicates ---------------------------------------------------------------
 INSERT INTO cdp.account (name, domain) VALUES

@@ -257,6 +257,7 @@ DECLARE
     best_by text;
     second_id bigint;
     second_score real;
+    second_by text;
     status text;
     prev_status text;
     prev_account bigint;
@@ -291,7 +292,7 @@ BEGIN
             IF best_id IS NULL THEN
                 best_id := r.account_id; best_score := r.score; best_by := r.matched_by;
             ELSE
-                second_id := r.account_id; second_score := r.score;
+                second_id := r.account_id; second_score := r.score; second_by := r.matched_by;
             END IF;
         END LOOP;
     ELSIF NOT @extschema@.company_key_too_long(NEW.company_name)
@@ -301,18 +302,20 @@ BEGIN
             IF best_id IS NULL THEN
                 best_id := r.account_id; best_score := r.score; best_by := r.matched_by;
             ELSE
-                second_id := r.account_id; second_score := r.score;
+                second_id := r.account_id; second_score := r.score; second_by := r.matched_by;
             END IF;
         END LOOP;
     END IF;
 
     -- confident: at or above the threshold and clearly ahead of the
-    -- runner-up (or found by domain while the runner-up was not)
+    -- runner-up, or found by the e-mail domain while the runner-up was not
+    -- (however well its name scores: 金盛 at jinsheng-textile.com.cn is the
+    -- account with that domain, not another 金盛)
     IF best_id IS NULL THEN
         status := 'unmatched';
     ELSIF best_score >= threshold
           AND (second_id IS NULL OR second_score < best_score - 0.05
-               OR (best_by LIKE 'domain%' AND second_score < 1)) THEN
+               OR (best_by LIKE 'domain%' AND second_by NOT LIKE 'domain%')) THEN
         status := 'matched';
     ELSIF best_score >= threshold - 0.15 THEN
         status := 'review';

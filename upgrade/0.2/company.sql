@@ -299,3 +299,112 @@ $fn$);
 COMMENT ON FUNCTION @extschema@.match_accounts(text, text, integer) IS 'Accounts that may be the company named, by registered or English name (and with the web or e-mail domain given), best first: score in [0, 1], matched_by domain, key (same canonical name) or name (similar name), joined with + when several apply; index-backed, never a scan of all accounts';
 
 DROP FUNCTION @extschema@.install_with_trgm(text);
+
+-- The lead-matching trigger lets the e-mail domain settle a tie: a lead
+-- found by its domain is matched to that account even when another
+-- account's name scores as well (0.1 sent it to review).
+CREATE OR REPLACE FUNCTION @extschema@.lead_match_trigger() RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- BEFORE INSERT OR UPDATE OF company_name, email on cdp.lead.  A lead whose
+-- account_id the writer set is left alone; on UPDATE, account_id is only
+-- replaced when the matcher itself had set it.
+DECLARE
+    threshold real := @extschema@.company_match_threshold();
+    r record;
+    best_id bigint;
+    best_score real;
+    best_by text;
+    second_id bigint;
+    second_score real;
+    second_by text;
+    status text;
+    prev_status text;
+    prev_account bigint;
+    owner_name name;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.company_name IS NOT DISTINCT FROM OLD.company_name
+           AND NEW.email IS NOT DISTINCT FROM OLD.email THEN
+            RETURN NEW;
+        END IF;
+        IF NEW.account_id IS DISTINCT FROM OLD.account_id THEN
+            RETURN NEW;             -- the writer chose the account
+        END IF;
+        SELECT m.status, m.account_id INTO prev_status, prev_account
+          FROM @extschema@.lead_match m WHERE m.lead_id OPERATOR(pg_catalog.=) NEW.lead_id;
+        IF NEW.account_id IS NOT NULL
+           AND NOT (prev_status IS NOT DISTINCT FROM 'matched'
+                    AND prev_account IS NOT DISTINCT FROM NEW.account_id) THEN
+            RETURN NEW;             -- set by someone else earlier
+        END IF;
+        NEW.account_id := NULL;     -- the matcher's earlier choice is void
+    ELSIF NEW.account_id IS NOT NULL THEN
+        RETURN NEW;
+    END IF;
+
+    -- a name longer than company_key accepts is matched by its e-mail
+    -- domain only; the lead is stored either way
+    IF @extschema@.company_key_too_long(NEW.company_name)
+       AND @extschema@.email_domain(NEW.email) IS NOT NULL THEN
+        FOR r IN SELECT * FROM @extschema@.match_accounts(NULL, @extschema@.email_domain(NEW.email), 2)
+        LOOP
+            IF best_id IS NULL THEN
+                best_id := r.account_id; best_score := r.score; best_by := r.matched_by;
+            ELSE
+                second_id := r.account_id; second_score := r.score; second_by := r.matched_by;
+            END IF;
+        END LOOP;
+    ELSIF NOT @extschema@.company_key_too_long(NEW.company_name)
+          AND (NEW.company_name IS NOT NULL OR @extschema@.email_domain(NEW.email) IS NOT NULL) THEN
+        FOR r IN SELECT * FROM @extschema@.match_accounts(NEW.company_name, @extschema@.email_domain(NEW.email), 2)
+        LOOP
+            IF best_id IS NULL THEN
+                best_id := r.account_id; best_score := r.score; best_by := r.matched_by;
+            ELSE
+                second_id := r.account_id; second_score := r.score; second_by := r.matched_by;
+            END IF;
+        END LOOP;
+    END IF;
+
+    -- confident: at or above the threshold and clearly ahead of the
+    -- runner-up, or found by the e-mail domain while the runner-up was not
+    -- (however well its name scores: 金盛 at jinsheng-textile.com.cn is the
+    -- account with that domain, not another 金盛)
+    IF best_id IS NULL THEN
+        status := 'unmatched';
+    ELSIF best_score >= threshold
+          AND (second_id IS NULL OR second_score < best_score - 0.05
+               OR (best_by LIKE 'domain%' AND second_by NOT LIKE 'domain%')) THEN
+        status := 'matched';
+    ELSIF best_score >= threshold - 0.15 THEN
+        status := 'review';
+    ELSE
+        status := 'unmatched';
+    END IF;
+
+    INSERT INTO @extschema@.lead_match AS m (lead_id, status, account_id, score, matched_by,
+                                             runner_up_id, runner_up_score, threshold)
+    VALUES (NEW.lead_id, status, best_id, best_score, best_by, second_id, second_score, threshold)
+    ON CONFLICT (lead_id) DO UPDATE
+       SET status = EXCLUDED.status, account_id = EXCLUDED.account_id,
+           score = EXCLUDED.score, matched_by = EXCLUDED.matched_by,
+           runner_up_id = EXCLUDED.runner_up_id, runner_up_score = EXCLUDED.runner_up_score,
+           threshold = EXCLUDED.threshold, matched_at = pg_catalog.now();
+
+    IF status OPERATOR(pg_catalog.=) 'matched' THEN
+        NEW.account_id := best_id;
+        SELECT a.owner INTO owner_name
+          FROM @extschema@.account a WHERE a.account_id OPERATOR(pg_catalog.=) best_id;
+        IF owner_name IS NOT NULL THEN
+            PERFORM pg_catalog.pg_notify('cdp_lead_matched',
+                @extschema@.lead_match_payload(NEW.lead_id, best_id, owner_name, best_score, best_by));
+        END IF;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+-- CREATE OR REPLACE resets it: governance runs the trigger with the
+-- extension owner's rights (see src/governance.sql)
+ALTER FUNCTION @extschema@.lead_match_trigger() SECURITY DEFINER;
