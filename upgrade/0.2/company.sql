@@ -302,7 +302,10 @@ DROP FUNCTION @extschema@.install_with_trgm(text);
 
 -- The lead-matching trigger lets the e-mail domain settle a tie: a lead
 -- found by its domain is matched to that account even when another
--- account's name scores as well (0.1 sent it to review).
+-- account's name scores as well (0.1 sent it to review).  And it locks its
+-- candidates (FOR KEY SHARE) before recording them, searching again when
+-- one was merged away meanwhile: in 0.1 a lead written while its candidate
+-- was being merged failed with 23503 (found by test/suites/soak_mixed.sh).
 CREATE OR REPLACE FUNCTION @extschema@.lead_match_trigger() RETURNS trigger
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -319,6 +322,7 @@ DECLARE
     second_id bigint;
     second_score real;
     second_by text;
+    locked bigint;
     status text;
     prev_status text;
     prev_account bigint;
@@ -344,28 +348,50 @@ BEGIN
         RETURN NEW;
     END IF;
 
-    -- a name longer than company_key accepts is matched by its e-mail
-    -- domain only; the lead is stored either way
-    IF @extschema@.company_key_too_long(NEW.company_name)
-       AND @extschema@.email_domain(NEW.email) IS NOT NULL THEN
-        FOR r IN SELECT * FROM @extschema@.match_accounts(NULL, @extschema@.email_domain(NEW.email), 2)
-        LOOP
-            IF best_id IS NULL THEN
-                best_id := r.account_id; best_score := r.score; best_by := r.matched_by;
-            ELSE
-                second_id := r.account_id; second_score := r.score; second_by := r.matched_by;
-            END IF;
-        END LOOP;
-    ELSIF NOT @extschema@.company_key_too_long(NEW.company_name)
-          AND (NEW.company_name IS NOT NULL OR @extschema@.email_domain(NEW.email) IS NOT NULL) THEN
-        FOR r IN SELECT * FROM @extschema@.match_accounts(NEW.company_name, @extschema@.email_domain(NEW.email), 2)
-        LOOP
-            IF best_id IS NULL THEN
-                best_id := r.account_id; best_score := r.score; best_by := r.matched_by;
-            ELSE
-                second_id := r.account_id; second_score := r.score; second_by := r.matched_by;
-            END IF;
-        END LOOP;
+    -- The candidates are locked against a concurrent merge or delete
+    -- before they are recorded (cdp.lead_match and the lead reference
+    -- them).  One that is gone by then (merged away since the search began)
+    -- means the search is repeated: its rows now belong to the survivor.
+    FOR attempt IN 1..3 LOOP
+        best_id := NULL; best_score := NULL; best_by := NULL;
+        second_id := NULL; second_score := NULL; second_by := NULL;
+        -- a name longer than company_key accepts is matched by its e-mail
+        -- domain only; the lead is stored either way
+        IF @extschema@.company_key_too_long(NEW.company_name)
+           AND @extschema@.email_domain(NEW.email) IS NOT NULL THEN
+            FOR r IN SELECT * FROM @extschema@.match_accounts(NULL, @extschema@.email_domain(NEW.email), 2)
+            LOOP
+                IF best_id IS NULL THEN
+                    best_id := r.account_id; best_score := r.score; best_by := r.matched_by;
+                ELSE
+                    second_id := r.account_id; second_score := r.score; second_by := r.matched_by;
+                END IF;
+            END LOOP;
+        ELSIF NOT @extschema@.company_key_too_long(NEW.company_name)
+              AND (NEW.company_name IS NOT NULL OR @extschema@.email_domain(NEW.email) IS NOT NULL) THEN
+            FOR r IN SELECT * FROM @extschema@.match_accounts(NEW.company_name, @extschema@.email_domain(NEW.email), 2)
+            LOOP
+                IF best_id IS NULL THEN
+                    best_id := r.account_id; best_score := r.score; best_by := r.matched_by;
+                ELSE
+                    second_id := r.account_id; second_score := r.score; second_by := r.matched_by;
+                END IF;
+            END LOOP;
+        END IF;
+        PERFORM 1 FROM @extschema@.account a
+          WHERE a.account_id OPERATOR(pg_catalog.=) ANY (ARRAY[best_id, second_id])
+          ORDER BY a.account_id FOR KEY SHARE;
+        GET DIAGNOSTICS locked = ROW_COUNT;
+        EXIT WHEN locked OPERATOR(pg_catalog.=) ((best_id IS NOT NULL)::int OPERATOR(pg_catalog.+) (second_id IS NOT NULL)::int);
+    END LOOP;
+    -- still moving after three searches (merges in a row): keep what is
+    -- there, leave out what is not
+    IF second_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.account a WHERE a.account_id OPERATOR(pg_catalog.=) second_id) THEN
+        second_id := NULL; second_score := NULL; second_by := NULL;
+    END IF;
+    IF best_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.account a WHERE a.account_id OPERATOR(pg_catalog.=) best_id) THEN
+        best_id := second_id; best_score := second_score; best_by := second_by;
+        second_id := NULL; second_score := NULL; second_by := NULL;
     END IF;
 
     -- confident: at or above the threshold and clearly ahead of the
