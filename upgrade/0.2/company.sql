@@ -322,7 +322,9 @@ DECLARE
     second_id bigint;
     second_score real;
     second_by text;
-    locked bigint;
+    qname text;
+    qdomain text;
+    present bigint[];
     status text;
     prev_status text;
     prev_account bigint;
@@ -348,6 +350,13 @@ BEGIN
         RETURN NEW;
     END IF;
 
+    -- A name longer than company_key accepts is matched by its e-mail
+    -- domain only; the lead is stored either way.
+    IF NOT @extschema@.company_key_too_long(NEW.company_name) THEN
+        qname := NEW.company_name;
+    END IF;
+    qdomain := @extschema@.email_domain(NEW.email);
+
     -- The candidates are locked against a concurrent merge or delete
     -- before they are recorded (cdp.lead_match and the lead reference
     -- them).  One that is gone by then (merged away since the search began)
@@ -355,21 +364,8 @@ BEGIN
     FOR attempt IN 1..3 LOOP
         best_id := NULL; best_score := NULL; best_by := NULL;
         second_id := NULL; second_score := NULL; second_by := NULL;
-        -- a name longer than company_key accepts is matched by its e-mail
-        -- domain only; the lead is stored either way
-        IF @extschema@.company_key_too_long(NEW.company_name)
-           AND @extschema@.email_domain(NEW.email) IS NOT NULL THEN
-            FOR r IN SELECT * FROM @extschema@.match_accounts(NULL, @extschema@.email_domain(NEW.email), 2)
-            LOOP
-                IF best_id IS NULL THEN
-                    best_id := r.account_id; best_score := r.score; best_by := r.matched_by;
-                ELSE
-                    second_id := r.account_id; second_score := r.score; second_by := r.matched_by;
-                END IF;
-            END LOOP;
-        ELSIF NOT @extschema@.company_key_too_long(NEW.company_name)
-              AND (NEW.company_name IS NOT NULL OR @extschema@.email_domain(NEW.email) IS NOT NULL) THEN
-            FOR r IN SELECT * FROM @extschema@.match_accounts(NEW.company_name, @extschema@.email_domain(NEW.email), 2)
+        IF qname IS NOT NULL OR qdomain IS NOT NULL THEN
+            FOR r IN SELECT * FROM @extschema@.match_accounts(qname, qdomain, 2)
             LOOP
                 IF best_id IS NULL THEN
                     best_id := r.account_id; best_score := r.score; best_by := r.matched_by;
@@ -378,18 +374,20 @@ BEGIN
                 END IF;
             END LOOP;
         END IF;
-        PERFORM 1 FROM @extschema@.account a
-          WHERE a.account_id OPERATOR(pg_catalog.=) ANY (ARRAY[best_id, second_id])
-          ORDER BY a.account_id FOR KEY SHARE;
-        GET DIAGNOSTICS locked = ROW_COUNT;
-        EXIT WHEN locked OPERATOR(pg_catalog.=) ((best_id IS NOT NULL)::int OPERATOR(pg_catalog.+) (second_id IS NOT NULL)::int);
+        SELECT pg_catalog.array_agg(a.account_id) INTO present
+          FROM (SELECT a.account_id FROM @extschema@.account a
+                 WHERE a.account_id OPERATOR(pg_catalog.=) ANY (ARRAY[best_id, second_id])
+                 ORDER BY a.account_id FOR KEY SHARE) a;
+        present := coalesce(present, '{}');
+        EXIT WHEN (best_id IS NULL OR best_id OPERATOR(pg_catalog.=) ANY (present))
+              AND (second_id IS NULL OR second_id OPERATOR(pg_catalog.=) ANY (present));
     END LOOP;
     -- still moving after three searches (merges in a row): keep what is
-    -- there, leave out what is not
-    IF second_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.account a WHERE a.account_id OPERATOR(pg_catalog.=) second_id) THEN
+    -- there (locked), leave out what is not
+    IF second_id IS NOT NULL AND NOT second_id OPERATOR(pg_catalog.=) ANY (present) THEN
         second_id := NULL; second_score := NULL; second_by := NULL;
     END IF;
-    IF best_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.account a WHERE a.account_id OPERATOR(pg_catalog.=) best_id) THEN
+    IF best_id IS NOT NULL AND NOT best_id OPERATOR(pg_catalog.=) ANY (present) THEN
         best_id := second_id; best_score := second_score; best_by := second_by;
         second_id := NULL; second_score := NULL; second_by := NULL;
     END IF;
