@@ -23,6 +23,8 @@ set -eu
 ok() { echo "ok - $1"; }
 notok() { echo "not ok - $1"; }
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+# digest DB QUERY: row count and md5 of the rows of QUERY, in a stable order
+digest() { q "$1" "SELECT count(*) || ' ' || md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) FROM ($2) r"; }
 
 extdir=$("$CDP_BINDIR/pg_config" --sharedir)/extension
 current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$extdir/cdp.control")
@@ -75,7 +77,7 @@ contents() {	# contents DB > file
 	           AND coalesce(pg_get_expr(d.adbin, d.adrelid), '') NOT LIKE '%now()%'
 	         GROUP BY c.oid ORDER BY 1" |
 		while IFS='|' read -r t cols; do
-			echo "$t $(q "$1" "SELECT count(*) || ' ' || md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) FROM (SELECT $cols FROM $t) r")"
+			echo "$t $(digest "$1" "SELECT $cols FROM $t")"
 		done
 }
 
@@ -181,7 +183,7 @@ for old in $olds; do
 	while IFS='|' read -r t cond; do
 		cols=$(q "$db" "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = '$t'::regclass AND attnum > 0 AND NOT attisdropped")
 		echo "$t|$cond|$cols"
-		q "$db" "SELECT md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')), count(*) FROM (SELECT $cols FROM $t t $cond) r" >"$work/before.$t"
+		digest "$db" "SELECT $cols FROM $t t $cond" >"$work/before.$t"
 	done <"$work/tables" >"$work/tables.cols"
 	rows=$(q "$db" "SELECT sum(n_live_tup) FROM pg_stat_user_tables WHERE schemaname = 'cdp'")
 
@@ -196,7 +198,7 @@ for old in $olds; do
 
 	lost=0
 	while IFS='|' read -r t cond cols; do
-		after=$(q "$db" "SELECT md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')), count(*) FROM (SELECT $cols FROM $t t $cond) r" 2>&1)
+		after=$(digest "$db" "SELECT $cols FROM $t t $cond" 2>&1)
 		if [ "$after" != "$(cat "$work/before.$t")" ]; then
 			notok "$old: table $t changed by the update ($(cat "$work/before.$t") -> $after)"
 			lost=$((lost + 1))
