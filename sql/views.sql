@@ -340,7 +340,7 @@ INSERT INTO cdp.account (name, domain, city, created_at) VALUES
     ('貴州茅台', NULL, 'GZ', '2023-06-01'),                                   -- 6: key 贵州茅台
     ('贵州茅台股份有限公司', NULL, 'guang zhou', '2023-06-02'),               -- 7: key 贵州茅台 again: duplicate of 6
     ('贵州茅台酒股份有限公司', 'moutaichina.com', '廣州市', '2023-07-01'),    -- 8: key 贵州茅台酒, keeps 酒: not a duplicate
-    ('茅台酒销售有限公司', 'MoutaiChina.com', 'Guangzhou', '2023-08-01'),     -- 9: 8's domain, case aside: duplicate
+    ('茅台酒销售有限公司', 'https://www.MoutaiChina.com/about', 'Guangzhou', '2023-08-01'), -- 9: 8's domain as a web address: duplicate
     ('Epsilon 贸易', 'qq.com', 'SZ', '2023-09-01'),                           -- 10: free mail
     ('Zeta 贸易', 'QQ.com', 'springfield', '2023-09-02'),                     -- 11: same free mail, other key: not a duplicate
     ('---', NULL, NULL, '2023-10-01'),                                        -- 12: no key (nothing identifying)

@@ -593,6 +593,11 @@ COMMENT ON COLUMN @extschema@.sheet_city_market.updated_at IS 'When the city fig
 -- an account cannot be stored (today account_name_search_idx refuses them).
 CREATE INDEX account_company_key_idx ON @extschema@.account (@extschema@.company_key(name), account_id)
     INCLUDE (name) WHERE NOT @extschema@.company_key_too_long(name);
+-- The same for the company domain: email_domain is IMMUTABLE, so the index
+-- holds it (domain INCLUDEd, so that the scan is index-only); free mail
+-- (NULL) is left out.
+CREATE INDEX account_email_domain_idx ON @extschema@.account (@extschema@.email_domain(domain), account_id)
+    INCLUDE (domain) WHERE @extschema@.email_domain(domain) IS NOT NULL;
 
 CREATE VIEW @extschema@.metrics_recognize WITH (security_invoker = true) AS
 WITH key_dup AS (
@@ -605,20 +610,15 @@ WITH key_dup AS (
                AND @extschema@.company_key(a.name) IS NOT NULL) k
      WHERE k.n OPERATOR(pg_catalog.>) 1
 ), domain_dup AS (
-    -- not the oldest account of its domain, unless that is a free mail
-    -- provider.  email_domain is a SQL function of some regular expressions:
-    -- it runs once per domain that several accounts share, in HAVING on the
-    -- group's own value (an aggregate, so that the planner does not move it
-    -- below the grouping, where it would run once per account)
-    SELECT a.account_id
-      FROM (SELECT pg_catalog.lower(a.domain) AS domain, pg_catalog.min(a.account_id) AS first_id
+    -- not the oldest account of its company domain (cdp.email_domain: lower
+    -- case, no scheme, www. or path; NULL for free mail), read in key and
+    -- account_id order from account_email_domain_idx like the company key
+    SELECT d.account_id
+      FROM (SELECT a.account_id,
+                   pg_catalog.row_number() OVER (PARTITION BY @extschema@.email_domain(a.domain) ORDER BY a.account_id) AS n
               FROM @extschema@.account a
-             WHERE a.domain IS NOT NULL
-             GROUP BY pg_catalog.lower(a.domain)
-            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1
-               AND @extschema@.email_domain(pg_catalog.min(pg_catalog.lower(a.domain))) IS NOT NULL) g
-      JOIN @extschema@.account a ON pg_catalog.lower(a.domain) OPERATOR(pg_catalog.=) g.domain
-                                AND a.account_id OPERATOR(pg_catalog.>) g.first_id
+             WHERE @extschema@.email_domain(a.domain) IS NOT NULL) d
+     WHERE d.n OPERATOR(pg_catalog.>) 1
 ), acc AS (
     SELECT s.account_id,
            pg_catalog.date_trunc('month', s.account_created_at)::date AS month,
@@ -1051,14 +1051,7 @@ COMMENT ON COLUMN @extschema@.metrics_return_campaign.roi IS '(won revenue - spe
 -- Pools --------------------------------------------------------------------------------
 
 CREATE VIEW @extschema@.pool_summary WITH (security_invoker = true) AS
-WITH open_stay AS (
-    -- the open stay of every entity of the three reference tables
-    SELECT h.entity, h.entity_key, h.stage, h.model, h.entered_at
-      FROM @extschema@.stage_history h
-     WHERE h.exited_at IS NULL
-       AND h.entity OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.account'::regclass, '@extschema@.lead'::regclass,
-                                                      '@extschema@.opportunity'::regclass])
-), pipeline AS (
+WITH pipeline AS (
     SELECT o.account_id,
            pg_catalog.sum(o.amount) FILTER (WHERE o.stage OPERATOR(pg_catalog.<>) ALL (ARRAY['won', 'lost']::text[])) AS open_amount
       FROM @extschema@.opportunity o
@@ -1069,27 +1062,39 @@ WITH open_stay AS (
      WHERE o.ordered_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '1 year'::interval)
      GROUP BY o.account_id
 ), members AS (
-    SELECT 'account'::text AS entity, a.owner, s.model, s.stage, s.entered_at,
-           coalesce(p.open_amount, 0) AS pipeline, coalesce(r.amount, 0) AS revenue
-      FROM open_stay s
-      JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) s.entity_key::bigint
+    -- the open stay of every account, lead and opportunity: one scan of the
+    -- history, each stay joined to the row of its own table (the entity test
+    -- is part of each join condition, so the three hash joins run side by
+    -- side over that scan)
+    SELECT CASE h.entity WHEN '@extschema@.account'::regclass THEN 'account'::text
+                         WHEN '@extschema@.lead'::regclass THEN 'lead'::text
+                         ELSE 'opportunity'::text END AS entity,
+           coalesce(a.owner, l.owner, o.owner) AS owner,
+           h.model, h.stage, h.entered_at,
+           CASE WHEN a.account_id IS NOT NULL THEN coalesce(p.open_amount, 0)
+                WHEN o.stage OPERATOR(pg_catalog.<>) ALL (ARRAY['won', 'lost']::text[]) THEN coalesce(o.amount, 0)
+                ELSE 0 END AS pipeline,
+           CASE WHEN a.account_id IS NOT NULL THEN coalesce(r.amount, 0)
+                WHEN o.stage OPERATOR(pg_catalog.=) 'won'
+                 AND o.closed_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '1 year'::interval)
+                THEN coalesce(o.amount, 0)
+                ELSE 0 END AS revenue
+      FROM @extschema@.stage_history h
+      LEFT JOIN @extschema@.account a
+             ON h.entity OPERATOR(pg_catalog.=) '@extschema@.account'::regclass
+            AND a.account_id OPERATOR(pg_catalog.=) h.entity_key::bigint
+      LEFT JOIN @extschema@.lead l
+             ON h.entity OPERATOR(pg_catalog.=) '@extschema@.lead'::regclass
+            AND l.lead_id OPERATOR(pg_catalog.=) h.entity_key::bigint
+      LEFT JOIN @extschema@.opportunity o
+             ON h.entity OPERATOR(pg_catalog.=) '@extschema@.opportunity'::regclass
+            AND o.opportunity_id OPERATOR(pg_catalog.=) h.entity_key::bigint
       LEFT JOIN pipeline p ON p.account_id OPERATOR(pg_catalog.=) a.account_id
       LEFT JOIN revenue r ON r.account_id OPERATOR(pg_catalog.=) a.account_id
-     WHERE s.entity OPERATOR(pg_catalog.=) '@extschema@.account'::regclass
-    UNION ALL
-    SELECT 'lead', l.owner, s.model, s.stage, s.entered_at, 0, 0
-      FROM open_stay s
-      JOIN @extschema@.lead l ON l.lead_id OPERATOR(pg_catalog.=) s.entity_key::bigint
-     WHERE s.entity OPERATOR(pg_catalog.=) '@extschema@.lead'::regclass
-    UNION ALL
-    SELECT 'opportunity', o.owner, s.model, s.stage, s.entered_at,
-           CASE WHEN o.stage OPERATOR(pg_catalog.<>) ALL (ARRAY['won', 'lost']::text[]) THEN coalesce(o.amount, 0) ELSE 0 END,
-           CASE WHEN o.stage OPERATOR(pg_catalog.=) 'won'
-                 AND o.closed_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '1 year'::interval)
-                THEN coalesce(o.amount, 0) ELSE 0 END
-      FROM open_stay s
-      JOIN @extschema@.opportunity o ON o.opportunity_id OPERATOR(pg_catalog.=) s.entity_key::bigint
-     WHERE s.entity OPERATOR(pg_catalog.=) '@extschema@.opportunity'::regclass
+     WHERE h.exited_at IS NULL
+       AND h.entity OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.account'::regclass, '@extschema@.lead'::regclass,
+                                                      '@extschema@.opportunity'::regclass])
+       AND (a.account_id IS NOT NULL OR l.lead_id IS NOT NULL OR o.opportunity_id IS NOT NULL)
 ), grouped AS (
     SELECT coalesce(ls.pool, 'exited') AS pool, m.entity, m.owner,
            pg_catalog.count(*) AS members,

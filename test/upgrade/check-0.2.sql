@@ -63,3 +63,18 @@ SELECT count(*) AS contacts,
          GROUP BY contact_id) m
   JOIN (SELECT contact_id, cdp.window_funnel('90 days', occurred_at, kind = 'email_sent', kind = 'call', kind = 'meeting') AS direct
           FROM cdp.touchpoint WHERE contact_id IS NOT NULL GROUP BY contact_id) d USING (contact_id);
+
+-- views (0.2): account_email_domain_idx is built over the old accounts and
+-- metrics_recognize reads it; a domain written as a web address is the same
+-- company domain; pool_summary still counts every open stay
+SELECT count(*) AS indexed_domains
+  FROM cdp.account WHERE cdp.email_domain(domain) IS NOT NULL;
+INSERT INTO cdp.account (name, domain, created_at)
+SELECT 'web address duplicate', 'https://www.' || upper(a.domain) || '/about', '2031-01-15'
+  FROM cdp.account a WHERE cdp.email_domain(a.domain) IS NOT NULL ORDER BY a.account_id LIMIT 1;
+SELECT month, new_accounts, duplicate_accounts FROM cdp.metrics_recognize WHERE month = '2031-01-01';
+SELECT sum(members) = (SELECT count(*) FROM cdp.stage_history
+                        WHERE exited_at IS NULL
+                          AND entity = ANY (ARRAY['cdp.account'::regclass, 'cdp.lead'::regclass, 'cdp.opportunity'::regclass]))
+       AS pool_counts_every_open_stay
+  FROM cdp.pool_summary;
