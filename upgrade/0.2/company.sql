@@ -210,9 +210,19 @@ BEGIN
 END
 $$;
 
+-- The name itself, or NULL when company_key cannot take it: what the English
+-- name index and match_accounts key, so that an over-long English name is
+-- left out of matching instead of refusing the row.  A one-expression SQL
+-- function, inlined by the planner, so the index and the queries that probe
+-- it see the same expression.
+CREATE FUNCTION @extschema@.keyable_name(name text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN @extschema@.company_key_too_long(name) THEN NULL ELSE name END;
+COMMENT ON FUNCTION @extschema@.keyable_name(text) IS 'The name, or NULL when it is longer than cdp.company_key accepts (1024 bytes): the English names that cdp.match_accounts and account_name_en_search_idx key';
+
 SELECT @extschema@.install_with_trgm($sql$
 CREATE INDEX account_name_en_search_idx ON @extschema@.account
-    USING gin (@extschema@.company_search_key(CASE WHEN @extschema@.company_key_too_long(name_en) THEN NULL ELSE name_en END) TRGM_SCHEMA.gin_trgm_ops)
+    USING gin (@extschema@.company_search_key(@extschema@.keyable_name(name_en)) TRGM_SCHEMA.gin_trgm_ops)
     WITH (fastupdate = off)
 $sql$);
 
@@ -272,21 +282,21 @@ BEGIN
                    CASE WHEN m.akey OPERATOR(pg_catalog.=) qkey OR m.ekey OPERATOR(pg_catalog.=) qkey
                         THEN 'key' ELSE 'name' END
               FROM (SELECT a.account_id, a.name, @extschema@.company_key(a.name) AS akey,
-                           @extschema@.company_key(CASE WHEN @extschema@.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END) AS ekey
+                           @extschema@.company_key(@extschema@.keyable_name(a.name_en)) AS ekey
                       FROM @extschema@.account a
                      WHERE qsearch IS NOT NULL
                        AND (@extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.%) qsearch
                             OR qsearch OPERATOR(TRGM_SCHEMA.<%) @extschema@.company_search_key(a.name))
                     UNION
                     SELECT a.account_id, a.name, @extschema@.company_key(a.name),
-                           @extschema@.company_key(CASE WHEN @extschema@.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END)
+                           @extschema@.company_key(@extschema@.keyable_name(a.name_en))
                       FROM @extschema@.account a
                      WHERE qsearch IS NOT NULL
-                       AND (@extschema@.company_search_key(CASE WHEN @extschema@.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END) OPERATOR(TRGM_SCHEMA.%) qsearch
-                            OR qsearch OPERATOR(TRGM_SCHEMA.<%) @extschema@.company_search_key(CASE WHEN @extschema@.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END))
+                       AND (@extschema@.company_search_key(@extschema@.keyable_name(a.name_en)) OPERATOR(TRGM_SCHEMA.%) qsearch
+                            OR qsearch OPERATOR(TRGM_SCHEMA.<%) @extschema@.company_search_key(@extschema@.keyable_name(a.name_en)))
                     UNION
                     SELECT a.account_id, a.name, @extschema@.company_key(a.name),
-                           @extschema@.company_key(CASE WHEN @extschema@.company_key_too_long(a.name_en) THEN NULL ELSE a.name_en END)
+                           @extschema@.company_key(@extschema@.keyable_name(a.name_en))
                       FROM @extschema@.account a
                      WHERE qpinyin IS NOT NULL
                        AND @extschema@.company_pinyin_key(a.name) OPERATOR(TRGM_SCHEMA.%) qpinyin) m) c
