@@ -219,6 +219,9 @@ CREATE FUNCTION @extschema@.keyable_name(name text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN @extschema@.company_key_too_long(name) THEN NULL ELSE name END;
 COMMENT ON FUNCTION @extschema@.keyable_name(text) IS 'The name, or NULL when it is longer than cdp.company_key accepts (1024 bytes): the English names that cdp.match_accounts and account_name_en_search_idx key';
+-- as governance grants every cdp function in a fresh install
+REVOKE ALL ON FUNCTION @extschema@.keyable_name(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.keyable_name(text) TO cdp_admin, cdp_sales, cdp_analyst;
 
 SELECT @extschema@.install_with_trgm($sql$
 CREATE INDEX account_name_en_search_idx ON @extschema@.account
