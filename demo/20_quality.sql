@@ -121,9 +121,10 @@ SELECT 'after', (SELECT count(*) FROM cdp.account),
 
 \echo
 \echo '== What is left, by how the duplicate was written'
-\echo '   find_duplicate_accounts compares Han names with Han names and Latin with Latin; a Latin-only'
-\echo '   row without the web domain (full-width English, pinyin) and a typo in the legal form'
-\echo '   (有线公司) are left for a person'
+\echo '   find_duplicate_accounts also compares pinyin and English rows with Han names, but counts'
+\echo '   such a pair only from 0.9 (homophone brands and English industry words mislead there), and'
+\echo '   the plan merges only pairs it is sure of: a Latin-only row without the web domain'
+\echo '   (full-width English, some pinyin) and a typo in the legal form (有线公司) are left for a person'
 SELECT t.variant AS written_as, count(*) AS planted,
        count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM cdp.account a WHERE a.account_id = t.account_id)) AS merged,
        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM cdp.account a WHERE a.account_id = t.account_id)) AS left,

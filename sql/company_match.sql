@@ -232,6 +232,36 @@ SELECT cdp.merge_accounts(survivor, -1) FROM ids;
 SELECT cdp.merge_accounts(-1, survivor) FROM ids;
 SELECT count(*) AS merges FROM cdp.account_merge_log;
 
+
+-- duplicates across scripts and domains (0.2) -------------------------------
+-- a pinyin or English row meets the Han company it writes; a homophone brand
+-- in another industry (华兴机械: huaxing too) does not; a domain written as
+-- a web address is the same company domain; two free-mail accounts are not
+-- one company
+CREATE TEMP TABLE new_ids AS SELECT max(account_id) AS last_before FROM cdp.account;
+INSERT INTO cdp.account (name, domain, name_en) VALUES
+    ('Epsilon 贸易', 'qq.com', NULL),
+    ('Zeta 机械', 'QQ.com', NULL),
+    ('广州华星科技有限公司', NULL, 'Guangzhou Huaxing Technology Co., Ltd.'),
+    ('HUAXING TECHNOLOGY', NULL, NULL),
+    ('huaxing keji', NULL, NULL),
+    ('广州华兴机械有限公司', NULL, NULL),
+    ('深圳市腾飞电子有限公司', 'tengfei.cn', NULL),
+    ('Tengfei Electronics', 'https://www.tengfei.cn/', NULL);
+CREATE TEMP TABLE dups2 AS SELECT * FROM cdp.find_duplicate_accounts();
+SELECT dense_rank() OVER (ORDER BY d.cluster_id) AS cluster, d.account_name, round(d.score::numeric, 2) AS score
+  FROM dups2 d
+ WHERE d.cluster_id IN (SELECT cluster_id FROM dups2, new_ids WHERE account_id > last_before)
+ ORDER BY d.cluster_id, d.account_id;
+-- the scores across scripts, and why 0.9 is asked there
+SELECT a, b, round(cdp.company_key_similarity(cdp.company_key(a), cdp.company_key(b))::numeric, 2) AS similarity,
+       round(cdp.dup_score(cdp.company_key(a), cdp.company_key(b), false)::numeric, 2) AS dup_score
+  FROM (VALUES ('huaxing keji', '广州华星科技有限公司'), ('huaxing keji', '广州华兴机械有限公司'),
+               ('广州华星科技有限公司', '广州华兴机械有限公司'), ('HUAXING TECHNOLOGY', 'huaxing keji')) v(a, b);
+-- match_accounts finds the account stored with a web address by the e-mail
+-- domain of a lead
+SELECT account_name, score, matched_by FROM cdp.match_accounts('腾飞', 'li@tengfei.cn');
+
 DROP TABLE public.invoice;
 DROP EXTENSION cdp CASCADE;
 DROP EXTENSION pg_trgm;

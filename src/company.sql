@@ -104,6 +104,14 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION @extschema@.email_domain(text) IS 'Company domain of an e-mail or web address (lower case, no scheme, www., port or path); NULL for free mail providers such as qq.com, 163.com and gmail.com';
 
+-- Accounts by company domain (cdp.email_domain: lower case, no scheme, www.
+-- or path; free mail left out), then account_id: what match_accounts probes,
+-- what find_duplicate_accounts pairs on, and, index-only (domain INCLUDEd),
+-- how metrics_recognize finds the accounts sharing an older one's domain in
+-- order without calling email_domain.
+CREATE INDEX account_email_domain_idx ON @extschema@.account (@extschema@.email_domain(domain), account_id)
+    INCLUDE (domain) WHERE @extschema@.email_domain(domain) IS NOT NULL;
+
 SELECT @extschema@.install_with_trgm($fn$
 CREATE FUNCTION @extschema@.match_accounts(name text, domain text DEFAULT NULL, k integer DEFAULT 5)
 RETURNS TABLE (account_id bigint, account_name text, score real, matched_by text)
@@ -152,7 +160,7 @@ BEGIN
       FROM (SELECT a.account_id, a.name, 1.0::real AS score, 'domain'::text AS how
               FROM @extschema@.account a
              WHERE d IS NOT NULL
-               AND pg_catalog.lower(a.domain) OPERATOR(pg_catalog.=) d
+               AND @extschema@.email_domain(a.domain) OPERATOR(pg_catalog.=) d
             UNION ALL
             SELECT m.account_id, m.name,
                    greatest(@extschema@.company_key_similarity(qkey, m.akey),
@@ -408,6 +416,24 @@ COMMENT ON COLUMN @extschema@.lead_match_review.matched_at IS 'When the lead was
 -- Duplicates and merges
 -- ---------------------------------------------------------------------------
 
+-- IMMUTABLE: compares two company keys.  Inlined (one expression).
+-- company_key_similarity reads a key without Han as pinyin or English, and
+-- so loses what tells homophone brands (华星 and 华兴 are both huaxing) and
+-- industries (Restaurant Chain is no brand) apart: across scripts, and for
+-- an English name (english_name), different companies score 0.75 to 0.89
+-- (demo data: every such pair at 0.9 or more was the same company).  Such a
+-- comparison counts from 0.9 only.
+CREATE FUNCTION @extschema@.dup_score(key1 text, key2 text, english_name boolean)
+RETURNS real
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN NOT english_name
+             AND (key1 OPERATOR(pg_catalog.~) '[㐀-䶿一-鿿]') OPERATOR(pg_catalog.=) (key2 OPERATOR(pg_catalog.~) '[㐀-䶿一-鿿]')
+            THEN @extschema@.company_key_similarity(key1, key2)
+            WHEN @extschema@.company_key_similarity(key1, key2) OPERATOR(pg_catalog.>=) 0.9
+            THEN @extschema@.company_key_similarity(key1, key2)
+            ELSE 0 END;
+COMMENT ON FUNCTION @extschema@.dup_score(text, text, boolean) IS 'Score of two company keys for cdp.find_duplicate_accounts: cdp.company_key_similarity, except that a key with Han against one without, or any comparison with an English name (english_name true), counts only from 0.9 (homophone brands and English industry words score high there for different companies); 0 below that';
+
 SELECT @extschema@.install_with_trgm($fn$
 CREATE FUNCTION @extschema@.find_duplicate_accounts(threshold real DEFAULT NULL)
 RETURNS TABLE (cluster_id bigint, account_id bigint, account_name text, score real)
@@ -419,8 +445,11 @@ AS $body$
 -- VOLATILE, PARALLEL UNSAFE: writes temporary tables and reports progress
 -- (cdp.report_progress).  Blocking: every account
 -- probes account_name_search_idx for the accounts sharing its distinctive
--- trigrams, and accounts with the same domain are paired; only those pairs
--- are scored.  Work grows with the number of accounts, not its square.
+-- trigrams, account_name_en_search_idx for English names like its name, and,
+-- when its name has no Han, account_name_pinyin_idx for Han names that read
+-- like it; accounts with the same company domain are paired.  Only those
+-- pairs are scored, as match_accounts scores (name against name or English
+-- name).  Work grows with the number of accounts, not its square.
 -- Pairs at or above the threshold are joined into clusters (connected
 -- components); cluster_id is the smallest account_id of the cluster, score
 -- the best score of the account with another member.
@@ -450,29 +479,68 @@ BEGIN
         EXECUTE $q$
         INSERT INTO cdp_dup_pair
         SELECT c.a, c.b, c.score
-          FROM (SELECT a.account_id AS a, b.account_id AS b,
-                       @extschema@.company_key_similarity(@extschema@.company_key(a.name),
-                                                          @extschema@.company_key(b.name)) AS score
-                  FROM @extschema@.account a
-                  JOIN @extschema@.account b
-                    ON (@extschema@.company_search_key(b.name) OPERATOR(TRGM_SCHEMA.%)
-                        @extschema@.company_search_key(a.name)
-                        OR @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.<%)
-                           @extschema@.company_search_key(b.name))
-                   AND b.account_id OPERATOR(pg_catalog.+) 0 > a.account_id  -- not an index condition
-                 WHERE a.account_id > $1 AND a.account_id <= $2) c
+          FROM (-- name against name and against the other's English name, as
+                -- match_accounts scores; across scripts and with an English
+                -- name from 0.9 only (cdp.dup_score)
+                SELECT k.a, k.b,
+                       greatest(@extschema@.dup_score(k.ka, k.kb, false), @extschema@.dup_score(k.ka, k.ekb, true),
+                                @extschema@.dup_score(k.eka, k.kb, true)) AS score
+                  FROM (SELECT p.a, p.b,
+                               @extschema@.company_key(a.name) AS ka, @extschema@.company_key(b.name) AS kb,
+                               @extschema@.company_key(@extschema@.keyable_name(a.name_en)) AS eka,
+                               @extschema@.company_key(@extschema@.keyable_name(b.name_en)) AS ekb
+                          FROM (SELECT DISTINCT least(x.a, x.b) AS a, greatest(x.a, x.b) AS b
+                                  FROM (-- similar registered names
+                                        SELECT a.account_id AS a, b.account_id AS b
+                                          FROM @extschema@.account a
+                                          JOIN @extschema@.account b
+                                            ON (@extschema@.company_search_key(b.name) OPERATOR(TRGM_SCHEMA.%)
+                                                @extschema@.company_search_key(a.name)
+                                                OR @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.<%)
+                                                   @extschema@.company_search_key(b.name))
+                                           AND b.account_id OPERATOR(pg_catalog.+) 0 > a.account_id  -- not an index condition
+                                         WHERE a.account_id > $1 AND a.account_id <= $2
+                                        UNION ALL
+                                        -- a registered name like another account's
+                                        -- English name (either may be the older)
+                                        SELECT a.account_id, b.account_id
+                                          FROM @extschema@.account a
+                                          JOIN @extschema@.account b
+                                            ON (@extschema@.company_search_key(@extschema@.keyable_name(b.name_en)) OPERATOR(TRGM_SCHEMA.%)
+                                                @extschema@.company_search_key(a.name)
+                                                OR @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.<%)
+                                                   @extschema@.company_search_key(@extschema@.keyable_name(b.name_en)))
+                                           AND b.account_id OPERATOR(pg_catalog.+) 0 <> a.account_id
+                                         WHERE a.account_id > $1 AND a.account_id <= $2
+                                        UNION ALL
+                                        -- a name without Han, read as pinyin,
+                                        -- against the pinyin of Han names
+                                        -- (huaxing keji, 广州华星科技有限公司)
+                                        SELECT a.account_id, b.account_id
+                                          FROM @extschema@.account a
+                                          JOIN @extschema@.account b
+                                            ON @extschema@.company_pinyin_key(b.name) OPERATOR(TRGM_SCHEMA.%)
+                                               pg_catalog.replace(@extschema@.company_search_key(a.name), ' ', '')
+                                           AND b.account_id OPERATOR(pg_catalog.+) 0 <> a.account_id
+                                         WHERE a.account_id > $1 AND a.account_id <= $2
+                                           AND @extschema@.company_pinyin_key(a.name) IS NULL) x) p
+                          JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) p.a
+                          JOIN @extschema@.account b ON b.account_id OPERATOR(pg_catalog.=) p.b) k) c
          WHERE c.score >= $3$q$ USING lo, hi, th;
         done := done + n;
         lo := hi;
         PERFORM @extschema@.report_progress(pg_catalog.format(
             'cdp.find_duplicate_accounts: %s of %s accounts compared', done, total));
     END LOOP;
+    -- the same company domain (cdp.email_domain: scheme, www. and path aside),
+    -- free mail never: two qq.com accounts are not one company
     INSERT INTO cdp_dup_pair
     SELECT a.account_id, b.account_id, 1.0
       FROM @extschema@.account a
-      JOIN @extschema@.account b ON pg_catalog.lower(b.domain) = pg_catalog.lower(a.domain)
+      JOIN @extschema@.account b
+        ON @extschema@.email_domain(b.domain) = @extschema@.email_domain(a.domain)
        AND b.account_id > a.account_id
-     WHERE a.domain IS NOT NULL AND a.domain <> '';
+     WHERE @extschema@.email_domain(a.domain) IS NOT NULL;
 
     -- connected components by label propagation over the pairs
     CREATE TEMP TABLE IF NOT EXISTS cdp_dup_label (id bigint PRIMARY KEY, label bigint) ON COMMIT DROP;
@@ -501,7 +569,7 @@ BEGIN
 END;
 $body$;
 $fn$);
-COMMENT ON FUNCTION @extschema@.find_duplicate_accounts(real) IS 'Clusters of accounts that look like the same company (重复客户), found by index blocking (trigram index on the search key, equal domains), never by comparing all pairs; threshold defaults to cdp.company_match_threshold';
+COMMENT ON FUNCTION @extschema@.find_duplicate_accounts(real) IS 'Clusters of accounts that look like the same company (重复客户), found by index blocking (trigram indexes on the search key, the English name and the pinyin of Han names; equal company domains, never free mail), never by comparing all pairs; scored by cdp.dup_score; threshold defaults to cdp.company_match_threshold';
 
 CREATE TABLE @extschema@.account_merge_log (
     merge_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

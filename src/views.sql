@@ -593,11 +593,8 @@ COMMENT ON COLUMN @extschema@.sheet_city_market.updated_at IS 'When the city fig
 -- an account cannot be stored (today account_name_search_idx refuses them).
 CREATE INDEX account_company_key_idx ON @extschema@.account (@extschema@.company_key(name), account_id)
     INCLUDE (name) WHERE NOT @extschema@.company_key_too_long(name);
--- The same for the company domain: email_domain is IMMUTABLE, so the index
--- holds it (domain INCLUDEd, so that the scan is index-only); free mail
--- (NULL) is left out.
-CREATE INDEX account_email_domain_idx ON @extschema@.account (@extschema@.email_domain(domain), account_id)
-    INCLUDE (domain) WHERE @extschema@.email_domain(domain) IS NOT NULL;
+-- The company domains are read the same way from account_email_domain_idx
+-- (company module).
 
 CREATE VIEW @extschema@.metrics_recognize WITH (security_invoker = true) AS
 WITH key_dup AS (

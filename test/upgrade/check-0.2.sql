@@ -78,3 +78,17 @@ SELECT sum(members) = (SELECT count(*) FROM cdp.stage_history
                           AND entity = ANY (ARRAY['cdp.account'::regclass, 'cdp.lead'::regclass, 'cdp.opportunity'::regclass]))
        AS pool_counts_every_open_stay
   FROM cdp.pool_summary;
+
+-- company (0.2): find_duplicate_accounts pairs company domains (never free
+-- mail) and compares names across scripts; match_accounts probes the domain
+-- through account_email_domain_idx
+INSERT INTO cdp.account (name, domain, name_en) VALUES
+    ('升级测试甲 贸易', 'qq.com', NULL), ('升级测试乙 机械', 'QQ.com', NULL),
+    ('广州华星科技有限公司', NULL, 'Guangzhou Huaxing Technology Co., Ltd.'), ('huaxing keji', NULL, NULL),
+    ('深圳市腾飞电子有限公司', 'tengfei.cn', NULL), ('Tengfei Electronics', 'https://www.tengfei.cn/', NULL);
+CREATE TEMP TABLE dups_02 AS SELECT * FROM cdp.find_duplicate_accounts();
+SELECT d.account_name, round(d.score::numeric, 2) AS score
+  FROM dups_02 d
+ WHERE d.cluster_id IN (SELECT cluster_id FROM dups_02 WHERE account_name IN ('升级测试甲 贸易', 'huaxing keji', 'Tengfei Electronics'))
+ ORDER BY d.cluster_id, d.account_id;
+SELECT account_name, matched_by FROM cdp.match_accounts(NULL, 'li@tengfei.cn');

@@ -223,6 +223,14 @@ COMMENT ON FUNCTION @extschema@.keyable_name(text) IS 'The name, or NULL when it
 REVOKE ALL ON FUNCTION @extschema@.keyable_name(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.keyable_name(text) TO cdp_admin, cdp_sales, cdp_analyst;
 
+-- Accounts by company domain (cdp.email_domain), then account_id: probed by
+-- match_accounts (0.1 compared lower(domain), so an account stored with
+-- https://www.example.com/ never met a lead from example.com), paired on by
+-- find_duplicate_accounts (0.1 paired two qq.com accounts) and read
+-- index-only by metrics_recognize.
+CREATE INDEX account_email_domain_idx ON @extschema@.account (@extschema@.email_domain(domain), account_id)
+    INCLUDE (domain) WHERE @extschema@.email_domain(domain) IS NOT NULL;
+
 SELECT @extschema@.install_with_trgm($sql$
 CREATE INDEX account_name_en_search_idx ON @extschema@.account
     USING gin (@extschema@.company_search_key(@extschema@.keyable_name(name_en)) TRGM_SCHEMA.gin_trgm_ops)
@@ -277,7 +285,7 @@ BEGIN
       FROM (SELECT a.account_id, a.name, 1.0::real AS score, 'domain'::text AS how
               FROM @extschema@.account a
              WHERE d IS NOT NULL
-               AND pg_catalog.lower(a.domain) OPERATOR(pg_catalog.=) d
+               AND @extschema@.email_domain(a.domain) OPERATOR(pg_catalog.=) d
             UNION ALL
             SELECT m.account_id, m.name,
                    greatest(@extschema@.company_key_similarity(qkey, m.akey),
@@ -310,6 +318,167 @@ END;
 $body$;
 $fn$);
 COMMENT ON FUNCTION @extschema@.match_accounts(text, text, integer) IS 'Accounts that may be the company named, by registered or English name (and with the web or e-mail domain given), best first: score in [0, 1], matched_by domain, key (same canonical name) or name (similar name), joined with + when several apply; index-backed, never a scan of all accounts';
+
+-- find_duplicate_accounts (0.1 paired any two accounts with the same
+-- lower(domain), free mail included, and never compared a name with Han to
+-- one without or to an English name): company domains, English-name and
+-- pinyin blocking, scored by dup_score.
+-- IMMUTABLE: compares two company keys.  Inlined (one expression).
+-- company_key_similarity reads a key without Han as pinyin or English, and
+-- so loses what tells homophone brands (华星 and 华兴 are both huaxing) and
+-- industries (Restaurant Chain is no brand) apart: across scripts, and for
+-- an English name (english_name), different companies score 0.75 to 0.89
+-- (demo data: every such pair at 0.9 or more was the same company).  Such a
+-- comparison counts from 0.9 only.
+CREATE FUNCTION @extschema@.dup_score(key1 text, key2 text, english_name boolean)
+RETURNS real
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN NOT english_name
+             AND (key1 OPERATOR(pg_catalog.~) '[㐀-䶿一-鿿]') OPERATOR(pg_catalog.=) (key2 OPERATOR(pg_catalog.~) '[㐀-䶿一-鿿]')
+            THEN @extschema@.company_key_similarity(key1, key2)
+            WHEN @extschema@.company_key_similarity(key1, key2) OPERATOR(pg_catalog.>=) 0.9
+            THEN @extschema@.company_key_similarity(key1, key2)
+            ELSE 0 END;
+COMMENT ON FUNCTION @extschema@.dup_score(text, text, boolean) IS 'Score of two company keys for cdp.find_duplicate_accounts: cdp.company_key_similarity, except that a key with Han against one without, or any comparison with an English name (english_name true), counts only from 0.9 (homophone brands and English industry words score high there for different companies); 0 below that';
+REVOKE ALL ON FUNCTION @extschema@.dup_score(text, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.dup_score(text, text, boolean) TO cdp_admin, cdp_sales, cdp_analyst;
+
+SELECT @extschema@.install_with_trgm($fn$
+CREATE OR REPLACE FUNCTION @extschema@.find_duplicate_accounts(threshold real DEFAULT NULL)
+RETURNS TABLE (cluster_id bigint, account_id bigint, account_name text, score real)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET pg_trgm.similarity_threshold = 0.4
+SET pg_trgm.word_similarity_threshold = 0.6
+AS $body$
+-- VOLATILE, PARALLEL UNSAFE: writes temporary tables and reports progress
+-- (cdp.report_progress).  Blocking: every account
+-- probes account_name_search_idx for the accounts sharing its distinctive
+-- trigrams, account_name_en_search_idx for English names like its name, and,
+-- when its name has no Han, account_name_pinyin_idx for Han names that read
+-- like it; accounts with the same company domain are paired.  Only those
+-- pairs are scored, as match_accounts scores (name against name or English
+-- name).  Work grows with the number of accounts, not its square.
+-- Pairs at or above the threshold are joined into clusters (connected
+-- components); cluster_id is the smallest account_id of the cluster, score
+-- the best score of the account with another member.
+DECLARE
+    th real := coalesce(threshold, @extschema@.company_match_threshold());
+    total bigint;
+    done bigint := 0;
+    lo bigint := -9223372036854775808;
+    hi bigint;
+    n bigint;
+    changed boolean := true;
+BEGIN
+    IF th < 0 OR th > 1 OR th = 'NaN'::real THEN
+        RAISE EXCEPTION 'threshold must be between 0 and 1, not %', th USING ERRCODE = '22023';
+    END IF;
+    SELECT count(*) INTO total FROM @extschema@.account;
+    CREATE TEMP TABLE IF NOT EXISTS cdp_dup_pair (a bigint, b bigint, score real) ON COMMIT DROP;
+    TRUNCATE cdp_dup_pair;
+    -- batches of 1000 accounts, set-based, with progress between batches
+    LOOP
+        SELECT max(x.account_id), count(*) INTO hi, n
+          FROM (SELECT a.account_id FROM @extschema@.account a
+                 WHERE a.account_id > lo ORDER BY a.account_id LIMIT 1000) x;
+        EXIT WHEN hi IS NULL;
+        -- EXECUTE: planned for these bounds every time; a cached generic
+        -- plan may pick a join that compares the batch with every account
+        EXECUTE $q$
+        INSERT INTO cdp_dup_pair
+        SELECT c.a, c.b, c.score
+          FROM (-- name against name and against the other's English name, as
+                -- match_accounts scores; across scripts and with an English
+                -- name from 0.9 only (cdp.dup_score)
+                SELECT k.a, k.b,
+                       greatest(@extschema@.dup_score(k.ka, k.kb, false), @extschema@.dup_score(k.ka, k.ekb, true),
+                                @extschema@.dup_score(k.eka, k.kb, true)) AS score
+                  FROM (SELECT p.a, p.b,
+                               @extschema@.company_key(a.name) AS ka, @extschema@.company_key(b.name) AS kb,
+                               @extschema@.company_key(@extschema@.keyable_name(a.name_en)) AS eka,
+                               @extschema@.company_key(@extschema@.keyable_name(b.name_en)) AS ekb
+                          FROM (SELECT DISTINCT least(x.a, x.b) AS a, greatest(x.a, x.b) AS b
+                                  FROM (-- similar registered names
+                                        SELECT a.account_id AS a, b.account_id AS b
+                                          FROM @extschema@.account a
+                                          JOIN @extschema@.account b
+                                            ON (@extschema@.company_search_key(b.name) OPERATOR(TRGM_SCHEMA.%)
+                                                @extschema@.company_search_key(a.name)
+                                                OR @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.<%)
+                                                   @extschema@.company_search_key(b.name))
+                                           AND b.account_id OPERATOR(pg_catalog.+) 0 > a.account_id  -- not an index condition
+                                         WHERE a.account_id > $1 AND a.account_id <= $2
+                                        UNION ALL
+                                        -- a registered name like another account's
+                                        -- English name (either may be the older)
+                                        SELECT a.account_id, b.account_id
+                                          FROM @extschema@.account a
+                                          JOIN @extschema@.account b
+                                            ON (@extschema@.company_search_key(@extschema@.keyable_name(b.name_en)) OPERATOR(TRGM_SCHEMA.%)
+                                                @extschema@.company_search_key(a.name)
+                                                OR @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.<%)
+                                                   @extschema@.company_search_key(@extschema@.keyable_name(b.name_en)))
+                                           AND b.account_id OPERATOR(pg_catalog.+) 0 <> a.account_id
+                                         WHERE a.account_id > $1 AND a.account_id <= $2
+                                        UNION ALL
+                                        -- a name without Han, read as pinyin,
+                                        -- against the pinyin of Han names
+                                        -- (huaxing keji, 广州华星科技有限公司)
+                                        SELECT a.account_id, b.account_id
+                                          FROM @extschema@.account a
+                                          JOIN @extschema@.account b
+                                            ON @extschema@.company_pinyin_key(b.name) OPERATOR(TRGM_SCHEMA.%)
+                                               pg_catalog.replace(@extschema@.company_search_key(a.name), ' ', '')
+                                           AND b.account_id OPERATOR(pg_catalog.+) 0 <> a.account_id
+                                         WHERE a.account_id > $1 AND a.account_id <= $2
+                                           AND @extschema@.company_pinyin_key(a.name) IS NULL) x) p
+                          JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) p.a
+                          JOIN @extschema@.account b ON b.account_id OPERATOR(pg_catalog.=) p.b) k) c
+         WHERE c.score >= $3$q$ USING lo, hi, th;
+        done := done + n;
+        lo := hi;
+        PERFORM @extschema@.report_progress(pg_catalog.format(
+            'cdp.find_duplicate_accounts: %s of %s accounts compared', done, total));
+    END LOOP;
+    -- the same company domain (cdp.email_domain: scheme, www. and path aside),
+    -- free mail never: two qq.com accounts are not one company
+    INSERT INTO cdp_dup_pair
+    SELECT a.account_id, b.account_id, 1.0
+      FROM @extschema@.account a
+      JOIN @extschema@.account b
+        ON @extschema@.email_domain(b.domain) = @extschema@.email_domain(a.domain)
+       AND b.account_id > a.account_id
+     WHERE @extschema@.email_domain(a.domain) IS NOT NULL;
+
+    -- connected components by label propagation over the pairs
+    CREATE TEMP TABLE IF NOT EXISTS cdp_dup_label (id bigint PRIMARY KEY, label bigint) ON COMMIT DROP;
+    TRUNCATE cdp_dup_label;
+    INSERT INTO cdp_dup_label SELECT x, x FROM (SELECT a AS x FROM cdp_dup_pair UNION SELECT b FROM cdp_dup_pair) v;
+    WHILE changed LOOP
+        WITH m AS (
+            SELECT p.a AS id, min(l2.label) AS label
+              FROM cdp_dup_pair p JOIN cdp_dup_label l2 ON l2.id = p.b GROUP BY p.a
+            UNION ALL
+            SELECT p.b, min(l1.label)
+              FROM cdp_dup_pair p JOIN cdp_dup_label l1 ON l1.id = p.a GROUP BY p.b),
+        u AS (UPDATE cdp_dup_label l SET label = m2.label
+                FROM (SELECT m.id, min(m.label) AS label FROM m GROUP BY m.id) m2
+               WHERE l.id = m2.id AND m2.label < l.label RETURNING 1)
+        SELECT count(*) > 0 INTO changed FROM u;
+    END LOOP;
+    PERFORM @extschema@.report_progress(NULL);
+
+    RETURN QUERY
+    SELECT l.label, l.id, a.name,
+           (SELECT max(p.score) FROM cdp_dup_pair p WHERE p.a = l.id OR p.b = l.id)
+      FROM cdp_dup_label l
+      JOIN @extschema@.account a ON a.account_id = l.id
+     ORDER BY l.label, l.id;
+END;
+$body$;
+$fn$);
+COMMENT ON FUNCTION @extschema@.find_duplicate_accounts(real) IS 'Clusters of accounts that look like the same company (重复客户), found by index blocking (trigram indexes on the search key, the English name and the pinyin of Han names; equal company domains, never free mail), never by comparing all pairs; scored by cdp.dup_score; threshold defaults to cdp.company_match_threshold';
 
 DROP FUNCTION @extschema@.install_with_trgm(text);
 

@@ -2,11 +2,10 @@
 
 -- views.sql, 0.1 -> 0.2: the BI layer.
 
--- metrics_recognize: duplicates by company domain read from an index of
--- cdp.email_domain (the view called it once per shared domain); the domain is
--- now compared as email_domain reads it (scheme, www. and path aside).
-CREATE INDEX account_email_domain_idx ON @extschema@.account (@extschema@.email_domain(domain), account_id)
-    INCLUDE (domain) WHERE @extschema@.email_domain(domain) IS NOT NULL;
+-- metrics_recognize: duplicates by company domain read from
+-- account_email_domain_idx (company piece; the view called email_domain once
+-- per shared domain); the domain is now compared as email_domain reads it
+-- (scheme, www. and path aside).
 CREATE OR REPLACE VIEW @extschema@.metrics_recognize WITH (security_invoker = true) AS
 WITH key_dup AS (
     -- not the oldest account of its company key
