@@ -194,18 +194,11 @@ SELECT l.company_name AS lead_wrote, l.email, a.name AS matched_to, round(m.scor
  WHERE m.status = 'matched' AND at.seq <> t.seq
  ORDER BY l.lead_id LIMIT 3;
 
--- Leads waiting for review because their company was in the CRM twice: the
--- merge made both candidates one account, so they are settled now.
-CREATE TEMP TABLE review_before AS SELECT count(*) AS n FROM cdp.lead_match_review;
-UPDATE cdp.lead l SET account_id = m.account_id
-  FROM cdp.lead_match m
- WHERE m.lead_id = l.lead_id AND m.status = 'review' AND l.account_id IS NULL
-   AND m.runner_up_id = m.account_id AND m.score >= m.threshold;
-
 \echo
-\echo '== The review queue (cdp.lead_match_review) before and after the merge: a lead whose two'
-\echo '   candidates were the same company written twice now points at one account and is settled'
-SELECT (SELECT n FROM review_before) AS review_before_merge,
+\echo '== The review queue (cdp.lead_match_review) after the merges: a lead whose two candidates'
+\echo '   were the same company written twice was matched to the surviving account by merge_accounts'
+SELECT (SELECT coalesce(sum((repointed ->> 'cdp.lead_match (settled)')::bigint), 0)
+          FROM cdp.account_merge_log) AS settled_by_merges,
        (SELECT count(*) FROM cdp.lead_match_review) AS review_left,
        (SELECT count(*) FROM cdp.lead_match_review WHERE reason = 'ambiguous') AS ambiguous,
        (SELECT count(*) FROM cdp.lead_match_review WHERE reason = 'below threshold') AS below_threshold;

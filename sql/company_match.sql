@@ -262,6 +262,19 @@ SELECT a, b, round(cdp.company_key_similarity(cdp.company_key(a), cdp.company_ke
 -- domain of a lead
 SELECT account_name, score, matched_by FROM cdp.match_accounts('腾飞', 'li@tengfei.cn');
 
+
+-- a lead in review between two accounts that are then merged has one
+-- candidate left: merge_accounts matches it to the survivor (0.2)
+INSERT INTO cdp.account (name) VALUES ('重庆长鑫精密机械有限公司'), ('長鑫精密機械（重慶）有限公司');
+INSERT INTO cdp.lead (company_name) VALUES ('长鑫精密机械');
+SELECT company_name, account_name, runner_up_name FROM cdp.lead_match_review WHERE company_name = '长鑫精密机械';
+SELECT cdp.merge_accounts(min(account_id), max(account_id)) > 0 AS merged
+  FROM cdp.account WHERE name IN ('重庆长鑫精密机械有限公司', '長鑫精密機械（重慶）有限公司');
+SELECT l.company_name, a.name AS account, m.status, m.runner_up_id
+  FROM cdp.lead l JOIN cdp.lead_match m USING (lead_id) JOIN cdp.account a ON a.account_id = l.account_id
+ WHERE l.company_name = '长鑫精密机械';
+SELECT repointed -> 'cdp.lead_match (settled)' AS settled FROM cdp.account_merge_log ORDER BY merge_id DESC LIMIT 1;
+
 DROP TABLE public.invoice;
 DROP EXTENSION cdp CASCADE;
 DROP EXTENSION pg_trgm;

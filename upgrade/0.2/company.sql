@@ -163,6 +163,24 @@ BEGIN
         hist := '[]';
     END IF;
 
+    -- A lead left in review between the two accounts (too close to call,
+    -- each above the threshold) now has one candidate: it is matched to the
+    -- survivor, as the matching trigger would match it, owner notified.
+    FOR r IN
+        UPDATE @extschema@.lead_match m
+           SET status = 'matched', runner_up_id = NULL, runner_up_score = NULL, matched_at = now()
+         WHERE m.status = 'review' AND m.account_id = survivor AND m.runner_up_id = survivor
+           AND m.score >= m.threshold
+        RETURNING m.lead_id, m.score, m.matched_by
+    LOOP
+        UPDATE @extschema@.lead l SET account_id = survivor WHERE l.lead_id = r.lead_id;
+        PERFORM pg_catalog.pg_notify('cdp_lead_matched',
+                    @extschema@.lead_match_payload(r.lead_id, survivor, a.owner, r.score, r.matched_by))
+           FROM @extschema@.account a WHERE a.account_id = survivor AND a.owner IS NOT NULL;
+        n := coalesce(counts ->> '@extschema@.lead_match (settled)', '0')::bigint + 1;
+        counts := counts || jsonb_build_object('@extschema@.lead_match (settled)', n);
+    END LOOP;
+
     DELETE FROM @extschema@.account a WHERE a.account_id = duplicate;
     INSERT INTO @extschema@.account_merge_log (survivor_id, duplicate_id, duplicate_row, repointed, set_aside, history)
     VALUES (survivor, duplicate, dup_row, counts, aside, hist);
