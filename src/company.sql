@@ -441,9 +441,13 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET pg_trgm.similarity_threshold = 0.4
 SET pg_trgm.word_similarity_threshold = 0.6
+SET jit = off
 AS $body$
 -- VOLATILE, PARALLEL UNSAFE: writes temporary tables and reports progress
--- (cdp.report_progress).  Blocking: every account
+-- (cdp.report_progress).  jit off: each batch is planned afresh, the
+-- planner expects thousands of candidate pairs where there are a few, and
+-- compiling the plan took longer than running it (about 0.4 s a batch).
+-- Blocking: every account
 -- probes account_name_search_idx for the accounts sharing its distinctive
 -- trigrams, account_name_en_search_idx for English names like its name, and,
 -- when its name has no Han, account_name_pinyin_idx for Han names that read
@@ -481,51 +485,53 @@ BEGIN
         SELECT c.a, c.b, c.score
           FROM (-- name against name and against the other's English name, as
                 -- match_accounts scores; across scripts and with an English
-                -- name from 0.9 only (cdp.dup_score)
-                SELECT k.a, k.b,
-                       greatest(@extschema@.dup_score(k.ka, k.kb, false), @extschema@.dup_score(k.ka, k.ekb, true),
-                                @extschema@.dup_score(k.eka, k.kb, true)) AS score
-                  FROM (SELECT p.a, p.b,
+                -- name from 0.9 only (cdp.dup_score).  A pair two probes find
+                -- is recorded twice, which the clustering does not mind.
+                SELECT least(x.a, x.b) AS a, greatest(x.a, x.b) AS b,
+                       greatest(@extschema@.dup_score(x.ka, x.kb, false), @extschema@.dup_score(x.ka, x.ekb, true),
+                                @extschema@.dup_score(x.eka, x.kb, true)) AS score
+                  FROM (-- similar registered names
+                        SELECT a.account_id AS a, b.account_id AS b,
                                @extschema@.company_key(a.name) AS ka, @extschema@.company_key(b.name) AS kb,
                                @extschema@.company_key(@extschema@.keyable_name(a.name_en)) AS eka,
                                @extschema@.company_key(@extschema@.keyable_name(b.name_en)) AS ekb
-                          FROM (SELECT DISTINCT least(x.a, x.b) AS a, greatest(x.a, x.b) AS b
-                                  FROM (-- similar registered names
-                                        SELECT a.account_id AS a, b.account_id AS b
-                                          FROM @extschema@.account a
-                                          JOIN @extschema@.account b
-                                            ON (@extschema@.company_search_key(b.name) OPERATOR(TRGM_SCHEMA.%)
-                                                @extschema@.company_search_key(a.name)
-                                                OR @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.<%)
-                                                   @extschema@.company_search_key(b.name))
-                                           AND b.account_id OPERATOR(pg_catalog.+) 0 > a.account_id  -- not an index condition
-                                         WHERE a.account_id > $1 AND a.account_id <= $2
-                                        UNION ALL
-                                        -- a registered name like another account's
-                                        -- English name (either may be the older)
-                                        SELECT a.account_id, b.account_id
-                                          FROM @extschema@.account a
-                                          JOIN @extschema@.account b
-                                            ON (@extschema@.company_search_key(@extschema@.keyable_name(b.name_en)) OPERATOR(TRGM_SCHEMA.%)
-                                                @extschema@.company_search_key(a.name)
-                                                OR @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.<%)
-                                                   @extschema@.company_search_key(@extschema@.keyable_name(b.name_en)))
-                                           AND b.account_id OPERATOR(pg_catalog.+) 0 <> a.account_id
-                                         WHERE a.account_id > $1 AND a.account_id <= $2
-                                        UNION ALL
-                                        -- a name without Han, read as pinyin,
-                                        -- against the pinyin of Han names
-                                        -- (huaxing keji, 广州华星科技有限公司)
-                                        SELECT a.account_id, b.account_id
-                                          FROM @extschema@.account a
-                                          JOIN @extschema@.account b
-                                            ON @extschema@.company_pinyin_key(b.name) OPERATOR(TRGM_SCHEMA.%)
-                                               pg_catalog.replace(@extschema@.company_search_key(a.name), ' ', '')
-                                           AND b.account_id OPERATOR(pg_catalog.+) 0 <> a.account_id
-                                         WHERE a.account_id > $1 AND a.account_id <= $2
-                                           AND @extschema@.company_pinyin_key(a.name) IS NULL) x) p
-                          JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) p.a
-                          JOIN @extschema@.account b ON b.account_id OPERATOR(pg_catalog.=) p.b) k) c
+                          FROM @extschema@.account a
+                          JOIN @extschema@.account b
+                            ON (@extschema@.company_search_key(b.name) OPERATOR(TRGM_SCHEMA.%)
+                                @extschema@.company_search_key(a.name)
+                                OR @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.<%)
+                                   @extschema@.company_search_key(b.name))
+                           AND b.account_id OPERATOR(pg_catalog.+) 0 > a.account_id  -- not an index condition
+                         WHERE a.account_id > $1 AND a.account_id <= $2
+                        UNION ALL
+                        -- a registered name like another account's English
+                        -- name (either may be the older)
+                        SELECT a.account_id AS a, b.account_id AS b,
+                               @extschema@.company_key(a.name) AS ka, @extschema@.company_key(b.name) AS kb,
+                               @extschema@.company_key(@extschema@.keyable_name(a.name_en)) AS eka,
+                               @extschema@.company_key(@extschema@.keyable_name(b.name_en)) AS ekb
+                          FROM @extschema@.account a
+                          JOIN @extschema@.account b
+                            ON (@extschema@.company_search_key(@extschema@.keyable_name(b.name_en)) OPERATOR(TRGM_SCHEMA.%)
+                                @extschema@.company_search_key(a.name)
+                                OR @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.<%)
+                                   @extschema@.company_search_key(@extschema@.keyable_name(b.name_en)))
+                           AND b.account_id OPERATOR(pg_catalog.+) 0 <> a.account_id
+                         WHERE a.account_id > $1 AND a.account_id <= $2
+                        UNION ALL
+                        -- a name without Han, read as pinyin, against the
+                        -- pinyin of Han names (huaxing keji, 广州华星科技有限公司)
+                        SELECT a.account_id AS a, b.account_id AS b,
+                               @extschema@.company_key(a.name) AS ka, @extschema@.company_key(b.name) AS kb,
+                               @extschema@.company_key(@extschema@.keyable_name(a.name_en)) AS eka,
+                               @extschema@.company_key(@extschema@.keyable_name(b.name_en)) AS ekb
+                          FROM @extschema@.account a
+                          JOIN @extschema@.account b
+                            ON @extschema@.company_pinyin_key(b.name) OPERATOR(TRGM_SCHEMA.%)
+                               pg_catalog.replace(@extschema@.company_search_key(a.name), ' ', '')
+                           AND b.account_id OPERATOR(pg_catalog.+) 0 <> a.account_id
+                         WHERE a.account_id > $1 AND a.account_id <= $2
+                           AND a.name OPERATOR(pg_catalog.!~) '[㐀-䶿一-鿿]') x) c
          WHERE c.score >= $3$q$ USING lo, hi, th;
         done := done + n;
         lo := hi;
