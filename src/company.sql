@@ -487,51 +487,45 @@ BEGIN
                 -- match_accounts scores; across scripts and with an English
                 -- name from 0.9 only (cdp.dup_score).  A pair two probes find
                 -- is recorded twice, which the clustering does not mind.
-                SELECT least(x.a, x.b) AS a, greatest(x.a, x.b) AS b,
-                       greatest(@extschema@.dup_score(x.ka, x.kb, false), @extschema@.dup_score(x.ka, x.ekb, true),
-                                @extschema@.dup_score(x.eka, x.kb, true)) AS score
-                  FROM (-- similar registered names
-                        SELECT a.account_id AS a, b.account_id AS b,
-                               @extschema@.company_key(a.name) AS ka, @extschema@.company_key(b.name) AS kb,
-                               @extschema@.company_key(@extschema@.keyable_name(a.name_en)) AS eka,
-                               @extschema@.company_key(@extschema@.keyable_name(b.name_en)) AS ekb
-                          FROM @extschema@.account a
-                          JOIN @extschema@.account b
-                            ON (@extschema@.company_search_key(b.name) OPERATOR(TRGM_SCHEMA.%)
-                                @extschema@.company_search_key(a.name)
-                                OR @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.<%)
-                                   @extschema@.company_search_key(b.name))
-                           AND b.account_id OPERATOR(pg_catalog.+) 0 > a.account_id  -- not an index condition
-                         WHERE a.account_id > $1 AND a.account_id <= $2
-                        UNION ALL
-                        -- a registered name like another account's English
-                        -- name (either may be the older)
-                        SELECT a.account_id AS a, b.account_id AS b,
-                               @extschema@.company_key(a.name) AS ka, @extschema@.company_key(b.name) AS kb,
-                               @extschema@.company_key(@extschema@.keyable_name(a.name_en)) AS eka,
-                               @extschema@.company_key(@extschema@.keyable_name(b.name_en)) AS ekb
-                          FROM @extschema@.account a
-                          JOIN @extschema@.account b
-                            ON (@extschema@.company_search_key(@extschema@.keyable_name(b.name_en)) OPERATOR(TRGM_SCHEMA.%)
-                                @extschema@.company_search_key(a.name)
-                                OR @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.<%)
-                                   @extschema@.company_search_key(@extschema@.keyable_name(b.name_en)))
-                           AND b.account_id OPERATOR(pg_catalog.+) 0 <> a.account_id
-                         WHERE a.account_id > $1 AND a.account_id <= $2
-                        UNION ALL
-                        -- a name without Han, read as pinyin, against the
-                        -- pinyin of Han names (huaxing keji, 广州华星科技有限公司)
-                        SELECT a.account_id AS a, b.account_id AS b,
-                               @extschema@.company_key(a.name) AS ka, @extschema@.company_key(b.name) AS kb,
-                               @extschema@.company_key(@extschema@.keyable_name(a.name_en)) AS eka,
-                               @extschema@.company_key(@extschema@.keyable_name(b.name_en)) AS ekb
-                          FROM @extschema@.account a
-                          JOIN @extschema@.account b
-                            ON @extschema@.company_pinyin_key(b.name) OPERATOR(TRGM_SCHEMA.%)
-                               pg_catalog.replace(@extschema@.company_search_key(a.name), ' ', '')
-                           AND b.account_id OPERATOR(pg_catalog.+) 0 <> a.account_id
-                         WHERE a.account_id > $1 AND a.account_id <= $2
-                           AND a.name OPERATOR(pg_catalog.!~) '[㐀-䶿一-鿿]') x) c
+                SELECT least(k.a, k.b) AS a, greatest(k.a, k.b) AS b,
+                       greatest(@extschema@.dup_score(k.ka, k.kb, false), @extschema@.dup_score(k.ka, k.ekb, true),
+                                @extschema@.dup_score(k.eka, k.kb, true)) AS score
+                  FROM (SELECT x.a, x.b, @extschema@.company_key(x.an) AS ka, @extschema@.company_key(x.bn) AS kb,
+                               @extschema@.company_key(@extschema@.keyable_name(x.aen)) AS eka,
+                               @extschema@.company_key(@extschema@.keyable_name(x.ben)) AS ekb
+                          FROM (-- similar registered names
+                                SELECT a.account_id AS a, b.account_id AS b, a.name AS an, b.name AS bn, a.name_en AS aen, b.name_en AS ben
+                                  FROM @extschema@.account a
+                                  JOIN @extschema@.account b
+                                    ON (@extschema@.company_search_key(b.name) OPERATOR(TRGM_SCHEMA.%)
+                                        @extschema@.company_search_key(a.name)
+                                        OR @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.<%)
+                                           @extschema@.company_search_key(b.name))
+                                   AND b.account_id OPERATOR(pg_catalog.+) 0 > a.account_id  -- not an index condition
+                                 WHERE a.account_id > $1 AND a.account_id <= $2
+                                UNION ALL
+                                -- a registered name like another account's English
+                                -- name (either may be the older)
+                                SELECT a.account_id AS a, b.account_id AS b, a.name AS an, b.name AS bn, a.name_en AS aen, b.name_en AS ben
+                                  FROM @extschema@.account a
+                                  JOIN @extschema@.account b
+                                    ON (@extschema@.company_search_key(@extschema@.keyable_name(b.name_en)) OPERATOR(TRGM_SCHEMA.%)
+                                        @extschema@.company_search_key(a.name)
+                                        OR @extschema@.company_search_key(a.name) OPERATOR(TRGM_SCHEMA.<%)
+                                           @extschema@.company_search_key(@extschema@.keyable_name(b.name_en)))
+                                   AND b.account_id OPERATOR(pg_catalog.+) 0 <> a.account_id
+                                 WHERE a.account_id > $1 AND a.account_id <= $2
+                                UNION ALL
+                                -- a name without Han, read as pinyin, against the
+                                -- pinyin of Han names (huaxing keji, 广州华星科技有限公司)
+                                SELECT a.account_id AS a, b.account_id AS b, a.name AS an, b.name AS bn, a.name_en AS aen, b.name_en AS ben
+                                  FROM @extschema@.account a
+                                  JOIN @extschema@.account b
+                                    ON @extschema@.company_pinyin_key(b.name) OPERATOR(TRGM_SCHEMA.%)
+                                       pg_catalog.replace(@extschema@.company_search_key(a.name), ' ', '')
+                                   AND b.account_id OPERATOR(pg_catalog.+) 0 <> a.account_id
+                                 WHERE a.account_id > $1 AND a.account_id <= $2
+                                   AND a.name OPERATOR(pg_catalog.!~) '[㐀-䶿一-鿿]') x) k) c
          WHERE c.score >= $3$q$ USING lo, hi, th;
         done := done + n;
         lo := hi;
