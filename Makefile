@@ -59,10 +59,10 @@ PG_SERVER_HEADER := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)/postgr
 ifneq ($(and $(wildcard $(PGXS)),$(wildcard $(PG_SERVER_HEADER))),)
 include $(PGXS)
 
-$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PIECES) Makefile
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PIECES) tools/assemble-sql.sh Makefile
 	tools/assemble-sql.sh $(EXTENSION) $(SQL_PIECES) > $@.tmp && mv $@.tmp $@
 
-$(EXTENSION)--$(PREV_VERSION)--$(EXTVERSION).sql: $(UPGRADE_PIECES) Makefile
+$(EXTENSION)--$(PREV_VERSION)--$(EXTVERSION).sql: $(UPGRADE_PIECES) $(SQL_PIECES) tools/assemble-sql.sh Makefile
 	tools/assemble-sql.sh --update $(PREV_VERSION) $(EXTVERSION) $(EXTENSION) $(UPGRADE_PIECES) > $@.tmp && mv $@.tmp $@
 
 else ifeq ($(CDP_DEPS_TRIED),)

@@ -6,4 +6,4 @@
 -- aggregate's own state instead of being copied by the executor first.
 ALTER FUNCTION @extschema@.funnel_state_combine(@extschema@.funnel_state, @extschema@.funnel_state)
     CALLED ON NULL INPUT;
-COMMENT ON FUNCTION @extschema@.funnel_state_combine(@extschema@.funnel_state, @extschema@.funnel_state) IS 'Combine function of cdp.window_funnel and cdp.funnel_path: the events of two partial states of the same funnel (merged when both are in time order); NULL stands for no partial state';
+--@ src/funnel.sql: COMMENT ON FUNCTION @extschema@.funnel_state_combine(@extschema@.funnel_state, @extschema@.funnel_state)
