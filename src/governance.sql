@@ -712,6 +712,10 @@ BEGIN
             EXECUTE pg_catalog.format('GRANT USAGE, SELECT ON SEQUENCE %s TO cdp_admin', t.rel);
             CONTINUE;
         END IF;
+        -- the BI touch rollups (module rollup) count the rows of every
+        -- owner: no role reads them, the views read them through
+        -- cdp.bi_touch_figures and cdp.bi_last_touch
+        CONTINUE WHEN t.relkind OPERATOR(pg_catalog.=) 'r' AND t.relname OPERATOR(pg_catalog.~~) 'bi\_%';
         IF t.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::"char"[]) THEN
             EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO cdp_admin', t.rel);
         ELSE
@@ -860,6 +864,7 @@ BEGIN
            AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::"char"[]) AND NOT c.relispartition
            AND NOT c.relrowsecurity
            AND c.relname OPERATOR(pg_catalog.!~~) '%\_log'
+           AND c.relname OPERATOR(pg_catalog.!~~) 'bi\_%'
            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                             WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
                               AND (a.attname OPERATOR(pg_catalog.=) 'owner'

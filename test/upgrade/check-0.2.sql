@@ -63,3 +63,27 @@ SELECT count(*) AS contacts,
          GROUP BY contact_id) m
   JOIN (SELECT contact_id, cdp.window_funnel('90 days', occurred_at, kind = 'email_sent', kind = 'call', kind = 'meeting') AS direct
           FROM cdp.touchpoint WHERE contact_id IS NOT NULL GROUP BY contact_id) d USING (contact_id);
+
+-- rollup (0.2): the update computed the touch rollups from the
+-- interactions recorded before it; the views read them and equal the
+-- figures computed from the tables, before and after more writes
+SELECT cdp.bi_rollups_usable() AS reads_rollups, (SELECT count(*) > 0 FROM cdp.bi_touch_figures) AS has_figures;
+CREATE FUNCTION pg_temp.rollup_check() RETURNS TABLE (figures text, differing bigint) LANGUAGE sql AS $$
+    SELECT 'metrics_reach', count(*)
+      FROM ((SELECT * FROM cdp.metrics_reach EXCEPT ALL SELECT * FROM cdp.bi_metrics_reach_live())
+            UNION ALL (SELECT * FROM cdp.bi_metrics_reach_live() EXCEPT ALL SELECT * FROM cdp.metrics_reach)) d
+    UNION ALL
+    SELECT 'last_touch', count(*)
+      FROM (SELECT account_id, max(occurred_at) AS last_touch_at FROM cdp.touchpoint
+             WHERE account_id IS NOT NULL GROUP BY account_id) t
+      FULL JOIN cdp.bi_last_touch b USING (account_id)
+     WHERE t.last_touch_at IS DISTINCT FROM b.last_touch_at;
+$$;
+SELECT * FROM pg_temp.rollup_check();
+INSERT INTO cdp.touchpoint (account_id, contact_id, channel, direction, kind, cost, occurred_at)
+SELECT min(a.account_id), min(c.contact_id), 'phone', 'outbound', 'call', 12.5, '2026-02-01 10:00+00'
+  FROM cdp.account a, cdp.contact c;
+DELETE FROM cdp.touchpoint WHERE touchpoint_id = (SELECT min(touchpoint_id) FROM cdp.touchpoint);
+SELECT * FROM pg_temp.rollup_check();
+SELECT cdp.bi_compact_rollups() >= 0 AS compacted;
+SELECT * FROM pg_temp.rollup_check();
