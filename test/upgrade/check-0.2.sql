@@ -66,7 +66,9 @@ SELECT count(*) AS contacts,
 
 -- rollup (0.2): the update computed the touch rollups from the
 -- interactions recorded before it; the views read them and equal the
--- figures computed from the tables, before and after more writes
+-- figures computed from the tables, before and after more writes (in the
+-- zone of the session that ran the update, which cut the months)
+SELECT set_config('TimeZone', cdp.bi_rollup_time_zone(), false) IS NOT NULL AS zone_set;
 SELECT cdp.bi_rollups_usable() AS reads_rollups, (SELECT count(*) > 0 FROM cdp.bi_touch_figures) AS has_figures;
 CREATE FUNCTION pg_temp.rollup_check() RETURNS TABLE (figures text, differing bigint) LANGUAGE sql AS $$
     SELECT 'metrics_reach', count(*)
@@ -87,3 +89,4 @@ DELETE FROM cdp.touchpoint WHERE touchpoint_id = (SELECT min(touchpoint_id) FROM
 SELECT * FROM pg_temp.rollup_check();
 SELECT cdp.bi_compact_rollups() >= 0 AS compacted;
 SELECT * FROM pg_temp.rollup_check();
+SET timezone = 'UTC';

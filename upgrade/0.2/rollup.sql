@@ -33,8 +33,8 @@
 --     account, contact or lead has per month, channel and segment, keyed by
 --     the entity first.  A distinct count (accounts reached, ...) changes
 --     exactly when such a row goes from none to some or back: the upsert
---     returns the new count, the new count minus the change is the old one,
---     and the +1 or -1 goes to bi_touch_delta.  Writers upsert in key order
+--     stores its change in d and returns the new count n and d (n - d was
+--     the count before), and the +1 or -1 goes to bi_touch_delta.  Writers upsert in key order
 --     and only wait for writers of the same account, contact or lead;
 --   - bi_account_last_touch: the latest interaction naming each account.
 -- cdp.bi_compact_rollups() folds the delta rows into bi_touch_rollup (one
@@ -132,32 +132,39 @@ $$;
 COMMENT ON TABLE @extschema@.bi_touch_rollup IS 'Interaction figures per month, segment and channel (internal): the delta rows folded by cdp.bi_compact_rollups(); add bi_touch_delta to get the current figures (view cdp.bi_touch_figures)';
 COMMENT ON TABLE @extschema@.bi_touch_delta IS 'Changes of the interaction figures not folded into bi_touch_rollup yet (internal, append-only: the rollup triggers only insert, cdp.bi_compact_rollups() deletes)';
 
+-- (fillfactor 80: the count of a presence row changes in place, as a HOT
+-- update that adds no index entry)
 CREATE TABLE @extschema@.bi_reach_account (
     account_id bigint NOT NULL, month date NOT NULL, channel text NOT NULL, segment text NOT NULL,
     n bigint NOT NULL,
+    d bigint NOT NULL,
     PRIMARY KEY (account_id, month, channel, segment)
-);
+) WITH (fillfactor = 80);
 CREATE TABLE @extschema@.bi_reach_contact (
     contact_id bigint NOT NULL, month date NOT NULL, channel text NOT NULL, segment text NOT NULL,
     granted boolean NOT NULL,
     n bigint NOT NULL,
+    d bigint NOT NULL,
     PRIMARY KEY (contact_id, month, channel, segment, granted)
-);
+) WITH (fillfactor = 80);
 CREATE TABLE @extschema@.bi_reach_lead (
     lead_id bigint NOT NULL, month date NOT NULL, channel text NOT NULL, segment text NOT NULL,
     n bigint NOT NULL,
+    d bigint NOT NULL,
     PRIMARY KEY (lead_id, month, channel, segment)
-);
+) WITH (fillfactor = 80);
 CREATE TABLE @extschema@.bi_active_account (
     account_id bigint NOT NULL, month date NOT NULL, segment text NOT NULL,
     n bigint NOT NULL,
+    d bigint NOT NULL,
     PRIMARY KEY (account_id, month, segment)
-);
+) WITH (fillfactor = 80);
 CREATE TABLE @extschema@.bi_active_contact (
     contact_id bigint NOT NULL, month date NOT NULL, segment text NOT NULL,
     n bigint NOT NULL,
+    d bigint NOT NULL,
     PRIMARY KEY (contact_id, month, segment)
-);
+) WITH (fillfactor = 80);
 DO $$
 DECLARE
     t text;
@@ -174,6 +181,7 @@ BEGIN
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.month IS %L', t, 'Month in cdp.bi_rollup_time_zone(), first day');
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.segment IS %L', t, 'Segment of the account the interactions are attributed to');
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.n IS %L', t, 'Number of interactions (0: none left, the row no longer counts)');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.d IS %L', t, 'Change of n made by the latest write: n - d is the count before it, so the write knows whether the row started or stopped counting');
     END LOOP;
 END
 $$;
@@ -190,7 +198,7 @@ COMMENT ON COLUMN @extschema@.bi_active_contact.contact_id IS 'Contact';
 CREATE TABLE @extschema@.bi_account_last_touch (
     account_id bigint PRIMARY KEY,
     last_touch_at timestamptz NOT NULL
-);
+) WITH (fillfactor = 80);
 COMMENT ON TABLE @extschema@.bi_account_last_touch IS 'Latest interaction naming each account (internal, kept by triggers), for cdp.sheet_development_strategy';
 COMMENT ON COLUMN @extschema@.bi_account_last_touch.account_id IS 'Account (touchpoint.account_id)';
 COMMENT ON COLUMN @extschema@.bi_account_last_touch.last_touch_at IS 'Latest occurred_at of its interactions';
@@ -384,162 +392,135 @@ END;
 COMMENT ON FUNCTION @extschema@.bi_consent_granted(bigint, text) IS 'Latest consent decision of a contact for a channel (NULL without one), as cdp.metrics_reach reads it (internal)';
 
 -- VOLATILE: writes the rollups.  Called by the rollup triggers (as the
--- extension owner, who alone may write the rollup tables).  Static SQL
--- only: the plans are prepared once per session.  Presence tables are
--- upserted one after the other, each in key order (entity first), so that
--- two writers wait for each other only when they write interactions of the
--- same account, contact or lead; the delta table only gets inserts.
+-- extension owner, who alone may write the rollup tables).  Static SQL,
+-- one statement: its plan is prepared once per session.  The presence
+-- tables are upserted each in key order (entity first), one after the other
+-- in the order the final insert reads them (the same plan for every
+-- writer), so that two writers wait for each other only when they write
+-- interactions of the same account, contact or lead, and never in a cycle;
+-- the delta table only gets inserts.
 CREATE FUNCTION @extschema@.bi_touch_apply(facts @extschema@.bi_touch_fact[]) RETURNS void
 LANGUAGE plpgsql STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF pg_catalog.cardinality(facts) OPERATOR(pg_catalog.=) 0 THEN
-        RETURN;
-    END IF;
-    -- the additive figures
-    INSERT INTO @extschema@.bi_touch_delta (month, segment, channel, touches, inbound_touches, outbound_touches,
-                                            direct_touches, connected_touches, outbound_without_consent,
-                                            costed_touches, cost, touches_with_account)
-    SELECT x.* FROM (
+    WITH f AS MATERIALIZED (
+        SELECT * FROM pg_catalog.unnest(facts)
+    ), u_acc AS (
+        -- distinct accounts per month, channel and segment
+        INSERT INTO @extschema@.bi_reach_account AS p (account_id, month, channel, segment, n, d)
+        SELECT f.account_id, f.month, f.channel, f.segment, pg_catalog.sum(f.sign), pg_catalog.sum(f.sign)
+          FROM f WHERE f.account_id IS NOT NULL
+         GROUP BY 1, 2, 3, 4 HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
+         ORDER BY 1, 2, 3, 4
+            ON CONFLICT (account_id, month, channel, segment) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n, d = excluded.d
+        RETURNING p.month, p.channel, p.segment, p.n, p.d
+    ), u_con AS (
+        -- distinct contacts (and those with consent)
+        INSERT INTO @extschema@.bi_reach_contact AS p (contact_id, month, channel, segment, granted, n, d)
+        SELECT f.contact_id, f.month, f.channel, f.segment, f.granted, pg_catalog.sum(f.sign), pg_catalog.sum(f.sign)
+          FROM f WHERE f.contact_id IS NOT NULL
+         GROUP BY 1, 2, 3, 4, 5 HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
+         ORDER BY 1, 2, 3, 4, 5
+            ON CONFLICT (contact_id, month, channel, segment, granted) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n, d = excluded.d
+        RETURNING p.month, p.channel, p.segment, p.granted, p.n, p.d
+    ), u_lead AS (
+        -- distinct leads
+        INSERT INTO @extschema@.bi_reach_lead AS p (lead_id, month, channel, segment, n, d)
+        SELECT f.lead_id, f.month, f.channel, f.segment, pg_catalog.sum(f.sign), pg_catalog.sum(f.sign)
+          FROM f WHERE f.lead_id IS NOT NULL
+         GROUP BY 1, 2, 3, 4 HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
+         ORDER BY 1, 2, 3, 4
+            ON CONFLICT (lead_id, month, channel, segment) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n, d = excluded.d
+        RETURNING p.month, p.channel, p.segment, p.n, p.d
+    ), u_act AS (
+        -- distinct active accounts per month and segment, over all channels
+        INSERT INTO @extschema@.bi_active_account AS p (account_id, month, segment, n, d)
+        SELECT f.account_id, f.month, f.segment, pg_catalog.sum(f.sign), pg_catalog.sum(f.sign)
+          FROM f WHERE f.account_id IS NOT NULL
+         GROUP BY 1, 2, 3 HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
+         ORDER BY 1, 2, 3
+            ON CONFLICT (account_id, month, segment) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n, d = excluded.d
+        RETURNING p.month, p.segment, p.n, p.d
+    ), u_rel AS (
+        -- distinct contacts engaging back (inbound, attributed to an account)
+        INSERT INTO @extschema@.bi_active_contact AS p (contact_id, month, segment, n, d)
+        SELECT f.contact_id, f.month, f.segment, pg_catalog.sum(f.sign), pg_catalog.sum(f.sign)
+          FROM f WHERE f.inbound AND f.contact_id IS NOT NULL AND f.account_id IS NOT NULL
+         GROUP BY 1, 2, 3 HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
+         ORDER BY 1, 2, 3
+            ON CONFLICT (contact_id, month, segment) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n, d = excluded.d
+        RETURNING p.month, p.segment, p.n, p.d
+    ), x AS (
+        -- the additive figures, then a row of a presence table starting
+        -- (n - d <= 0 < n) or stopping (n <= 0 < n - d) to count: +1 or -1
         SELECT f.month, f.segment, f.channel,
-               pg_catalog.sum(f.sign)::bigint AS touches,
-               coalesce(pg_catalog.sum(f.sign) FILTER (WHERE f.inbound), 0)::bigint AS inbound_touches,
-               coalesce(pg_catalog.sum(f.sign) FILTER (WHERE f.outbound), 0)::bigint AS outbound_touches,
-               coalesce(pg_catalog.sum(f.sign) FILTER (WHERE f.direct), 0)::bigint AS direct_touches,
-               coalesce(pg_catalog.sum(f.sign) FILTER (WHERE f.connected), 0)::bigint AS connected_touches,
-               coalesce(pg_catalog.sum(f.sign) FILTER (WHERE f.outbound AND f.contact_id IS NOT NULL AND NOT f.granted), 0)::bigint AS outbound_without_consent,
-               coalesce(pg_catalog.sum(f.sign) FILTER (WHERE f.cost OPERATOR(pg_catalog.>) 0), 0)::bigint AS costed_touches,
-               coalesce(pg_catalog.sum(f.sign::numeric OPERATOR(pg_catalog.*) f.cost), 0) AS cost,
-               coalesce(pg_catalog.sum(f.sign) FILTER (WHERE f.account_id IS NOT NULL), 0)::bigint AS touches_with_account
-          FROM pg_catalog.unnest(facts) f
-         GROUP BY f.month, f.segment, f.channel) x
-     WHERE x.touches OPERATOR(pg_catalog.<>) 0 OR x.inbound_touches OPERATOR(pg_catalog.<>) 0
-        OR x.outbound_touches OPERATOR(pg_catalog.<>) 0 OR x.direct_touches OPERATOR(pg_catalog.<>) 0
-        OR x.connected_touches OPERATOR(pg_catalog.<>) 0 OR x.outbound_without_consent OPERATOR(pg_catalog.<>) 0
-        OR x.costed_touches OPERATOR(pg_catalog.<>) 0 OR x.cost OPERATOR(pg_catalog.<>) 0
-        OR x.touches_with_account OPERATOR(pg_catalog.<>) 0;
-
-    -- distinct accounts per month, channel and segment
-    WITH d AS (
-        SELECT f.account_id, f.month, f.channel, f.segment, pg_catalog.sum(f.sign)::bigint AS d
-          FROM pg_catalog.unnest(facts) f
-         WHERE f.account_id IS NOT NULL
-         GROUP BY 1, 2, 3, 4
-        HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
-    ), u AS (
-        INSERT INTO @extschema@.bi_reach_account AS p (account_id, month, channel, segment, n)
-        SELECT * FROM d ORDER BY 1, 2, 3, 4
-            ON CONFLICT (account_id, month, channel, segment) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n
-        RETURNING p.account_id, p.month, p.channel, p.segment, p.n
-    ), t AS (
-        SELECT u.month, u.segment, u.channel,
-               pg_catalog.sum(CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) d.d OPERATOR(pg_catalog.<=) 0 THEN 1
-                                   WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) d.d OPERATOR(pg_catalog.>) 0 THEN -1
-                                   ELSE 0 END)::bigint AS v
-          FROM u JOIN d USING (account_id, month, channel, segment)
-         GROUP BY 1, 2, 3
+               f.sign::bigint AS touches,
+               CASE WHEN f.inbound THEN f.sign ELSE 0 END::bigint AS inbound_touches,
+               CASE WHEN f.outbound THEN f.sign ELSE 0 END::bigint AS outbound_touches,
+               CASE WHEN f.direct THEN f.sign ELSE 0 END::bigint AS direct_touches,
+               CASE WHEN f.connected THEN f.sign ELSE 0 END::bigint AS connected_touches,
+               CASE WHEN f.outbound AND f.contact_id IS NOT NULL AND NOT f.granted THEN f.sign ELSE 0 END::bigint AS outbound_without_consent,
+               CASE WHEN f.cost OPERATOR(pg_catalog.>) 0 THEN f.sign ELSE 0 END::bigint AS costed_touches,
+               coalesce(f.sign::numeric OPERATOR(pg_catalog.*) f.cost, 0) AS cost,
+               CASE WHEN f.account_id IS NOT NULL THEN f.sign ELSE 0 END::bigint AS touches_with_account,
+               0::bigint AS reached_accounts, 0::bigint AS reached_contacts, 0::bigint AS reached_contacts_with_consent,
+               0::bigint AS reached_leads, 0::bigint AS active_accounts, 0::bigint AS active_relationships
+          FROM f
+        UNION ALL
+        SELECT u.month, u.segment, u.channel, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+               CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.<=) 0 THEN 1
+                 WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.>) 0 THEN -1 ELSE 0 END, 0, 0, 0, 0, 0
+          FROM u_acc u
+        UNION ALL
+        SELECT u.month, u.segment, u.channel, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+               0, t.v, CASE WHEN u.granted THEN t.v ELSE 0 END, 0, 0, 0
+          FROM u_con u CROSS JOIN LATERAL (SELECT CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.<=) 0 THEN 1
+                 WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.>) 0 THEN -1 ELSE 0 END AS v) t
+        UNION ALL
+        SELECT u.month, u.segment, u.channel, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+               0, 0, 0, CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.<=) 0 THEN 1
+                 WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.>) 0 THEN -1 ELSE 0 END, 0, 0
+          FROM u_lead u
+        UNION ALL
+        SELECT u.month, u.segment, '', 0, 0, 0, 0, 0, 0, 0, 0, 0,
+               0, 0, 0, 0, CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.<=) 0 THEN 1
+                 WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.>) 0 THEN -1 ELSE 0 END, 0
+          FROM u_act u
+        UNION ALL
+        SELECT u.month, u.segment, '', 0, 0, 0, 0, 0, 0, 0, 0, 0,
+               0, 0, 0, 0, 0, CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.<=) 0 THEN 1
+                 WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.>) 0 THEN -1 ELSE 0 END
+          FROM u_rel u
     )
-    INSERT INTO @extschema@.bi_touch_delta (month, segment, channel, reached_accounts)
-    SELECT t.month, t.segment, t.channel, t.v FROM t WHERE t.v OPERATOR(pg_catalog.<>) 0;
-
-    -- distinct contacts (and those with consent)
-    WITH d AS (
-        SELECT f.contact_id, f.month, f.channel, f.segment, f.granted, pg_catalog.sum(f.sign)::bigint AS d
-          FROM pg_catalog.unnest(facts) f
-         WHERE f.contact_id IS NOT NULL
-         GROUP BY 1, 2, 3, 4, 5
-        HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
-    ), u AS (
-        INSERT INTO @extschema@.bi_reach_contact AS p (contact_id, month, channel, segment, granted, n)
-        SELECT * FROM d ORDER BY 1, 2, 3, 4, 5
-            ON CONFLICT (contact_id, month, channel, segment, granted) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n
-        RETURNING p.contact_id, p.month, p.channel, p.segment, p.granted, p.n
-    ), t AS (
-        SELECT u.month, u.segment, u.channel,
-               pg_catalog.sum(c.v)::bigint AS v,
-               pg_catalog.sum(c.v) FILTER (WHERE u.granted)::bigint AS vg
-          FROM u JOIN d USING (contact_id, month, channel, segment, granted)
-         CROSS JOIN LATERAL (SELECT CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) d.d OPERATOR(pg_catalog.<=) 0 THEN 1
-                                         WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) d.d OPERATOR(pg_catalog.>) 0 THEN -1
-                                         ELSE 0 END AS v) c
-         GROUP BY 1, 2, 3
-    )
-    INSERT INTO @extschema@.bi_touch_delta (month, segment, channel, reached_contacts, reached_contacts_with_consent)
-    SELECT t.month, t.segment, t.channel, t.v, coalesce(t.vg, 0) FROM t
-     WHERE t.v OPERATOR(pg_catalog.<>) 0 OR t.vg OPERATOR(pg_catalog.<>) 0;
-
-    -- distinct leads
-    WITH d AS (
-        SELECT f.lead_id, f.month, f.channel, f.segment, pg_catalog.sum(f.sign)::bigint AS d
-          FROM pg_catalog.unnest(facts) f
-         WHERE f.lead_id IS NOT NULL
-         GROUP BY 1, 2, 3, 4
-        HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
-    ), u AS (
-        INSERT INTO @extschema@.bi_reach_lead AS p (lead_id, month, channel, segment, n)
-        SELECT * FROM d ORDER BY 1, 2, 3, 4
-            ON CONFLICT (lead_id, month, channel, segment) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n
-        RETURNING p.lead_id, p.month, p.channel, p.segment, p.n
-    ), t AS (
-        SELECT u.month, u.segment, u.channel,
-               pg_catalog.sum(CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) d.d OPERATOR(pg_catalog.<=) 0 THEN 1
-                                   WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) d.d OPERATOR(pg_catalog.>) 0 THEN -1
-                                   ELSE 0 END)::bigint AS v
-          FROM u JOIN d USING (lead_id, month, channel, segment)
-         GROUP BY 1, 2, 3
-    )
-    INSERT INTO @extschema@.bi_touch_delta (month, segment, channel, reached_leads)
-    SELECT t.month, t.segment, t.channel, t.v FROM t WHERE t.v OPERATOR(pg_catalog.<>) 0;
-
-    -- distinct active accounts per month and segment, over all channels
-    WITH d AS (
-        SELECT f.account_id, f.month, f.segment, pg_catalog.sum(f.sign)::bigint AS d
-          FROM pg_catalog.unnest(facts) f
-         WHERE f.account_id IS NOT NULL
-         GROUP BY 1, 2, 3
-        HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
-    ), u AS (
-        INSERT INTO @extschema@.bi_active_account AS p (account_id, month, segment, n)
-        SELECT * FROM d ORDER BY 1, 2, 3
-            ON CONFLICT (account_id, month, segment) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n
-        RETURNING p.account_id, p.month, p.segment, p.n
-    ), t AS (
-        SELECT u.month, u.segment,
-               pg_catalog.sum(CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) d.d OPERATOR(pg_catalog.<=) 0 THEN 1
-                                   WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) d.d OPERATOR(pg_catalog.>) 0 THEN -1
-                                   ELSE 0 END)::bigint AS v
-          FROM u JOIN d USING (account_id, month, segment)
-         GROUP BY 1, 2
-    )
-    INSERT INTO @extschema@.bi_touch_delta (month, segment, channel, active_accounts)
-    SELECT t.month, t.segment, '', t.v FROM t WHERE t.v OPERATOR(pg_catalog.<>) 0;
-
-    -- distinct contacts engaging back (inbound, attributed to an account)
-    WITH d AS (
-        SELECT f.contact_id, f.month, f.segment, pg_catalog.sum(f.sign)::bigint AS d
-          FROM pg_catalog.unnest(facts) f
-         WHERE f.inbound AND f.contact_id IS NOT NULL AND f.account_id IS NOT NULL
-         GROUP BY 1, 2, 3
-        HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
-    ), u AS (
-        INSERT INTO @extschema@.bi_active_contact AS p (contact_id, month, segment, n)
-        SELECT * FROM d ORDER BY 1, 2, 3
-            ON CONFLICT (contact_id, month, segment) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n
-        RETURNING p.contact_id, p.month, p.segment, p.n
-    ), t AS (
-        SELECT u.month, u.segment,
-               pg_catalog.sum(CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) d.d OPERATOR(pg_catalog.<=) 0 THEN 1
-                                   WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) d.d OPERATOR(pg_catalog.>) 0 THEN -1
-                                   ELSE 0 END)::bigint AS v
-          FROM u JOIN d USING (contact_id, month, segment)
-         GROUP BY 1, 2
-    )
-    INSERT INTO @extschema@.bi_touch_delta (month, segment, channel, active_relationships)
-    SELECT t.month, t.segment, '', t.v FROM t WHERE t.v OPERATOR(pg_catalog.<>) 0;
+    INSERT INTO @extschema@.bi_touch_delta
+    SELECT g.* FROM (
+        SELECT x.month, x.segment, x.channel,
+               pg_catalog.sum(x.touches)::bigint AS touches, pg_catalog.sum(x.inbound_touches)::bigint AS inbound_touches,
+               pg_catalog.sum(x.outbound_touches)::bigint AS outbound_touches, pg_catalog.sum(x.direct_touches)::bigint AS direct_touches,
+               pg_catalog.sum(x.connected_touches)::bigint AS connected_touches,
+               pg_catalog.sum(x.outbound_without_consent)::bigint AS outbound_without_consent,
+               pg_catalog.sum(x.costed_touches)::bigint AS costed_touches, pg_catalog.sum(x.cost) AS cost,
+               pg_catalog.sum(x.touches_with_account)::bigint AS touches_with_account,
+               pg_catalog.sum(x.reached_accounts)::bigint AS reached_accounts,
+               pg_catalog.sum(x.reached_contacts)::bigint AS reached_contacts,
+               pg_catalog.sum(x.reached_contacts_with_consent)::bigint AS reached_contacts_with_consent,
+               pg_catalog.sum(x.reached_leads)::bigint AS reached_leads,
+               pg_catalog.sum(x.active_accounts)::bigint AS active_accounts,
+               pg_catalog.sum(x.active_relationships)::bigint AS active_relationships
+          FROM x
+         GROUP BY x.month, x.segment, x.channel) g
+     WHERE g.touches OPERATOR(pg_catalog.<>) 0 OR g.inbound_touches OPERATOR(pg_catalog.<>) 0
+        OR g.outbound_touches OPERATOR(pg_catalog.<>) 0 OR g.direct_touches OPERATOR(pg_catalog.<>) 0
+        OR g.connected_touches OPERATOR(pg_catalog.<>) 0 OR g.outbound_without_consent OPERATOR(pg_catalog.<>) 0
+        OR g.costed_touches OPERATOR(pg_catalog.<>) 0 OR g.cost OPERATOR(pg_catalog.<>) 0
+        OR g.touches_with_account OPERATOR(pg_catalog.<>) 0 OR g.reached_accounts OPERATOR(pg_catalog.<>) 0
+        OR g.reached_contacts OPERATOR(pg_catalog.<>) 0 OR g.reached_contacts_with_consent OPERATOR(pg_catalog.<>) 0
+        OR g.reached_leads OPERATOR(pg_catalog.<>) 0 OR g.active_accounts OPERATOR(pg_catalog.<>) 0
+        OR g.active_relationships OPERATOR(pg_catalog.<>) 0;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.bi_touch_apply(@extschema@.bi_touch_fact[]) IS 'Applies interaction facts to the BI touch rollups (internal, used by the rollup triggers): additive figures appended to bi_touch_delta, presence rows upserted in key order and the distinct counts they change appended too';
+COMMENT ON FUNCTION @extschema@.bi_touch_apply(@extschema@.bi_touch_fact[]) IS 'Applies interaction facts to the BI touch rollups (internal, used by the rollup triggers): presence rows upserted in key order, and one delta row per month, segment and channel appended with the additive figures and the distinct counts that changed';
 
 -- VOLATILE: writes bi_account_last_touch.  The latest interaction of each
 -- account given is looked up again (touchpoint_account_idx, one backward
@@ -600,14 +581,21 @@ BEGIN
     tz := @extschema@.bi_rollup_time_zone();
     IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
         -- the foreign keys hold the account, contact and lead (FOR KEY SHARE)
+        -- (consent: the latest decisions of the contacts named, joined,
+        -- rather than a look-up per row, for large inserts)
         PERFORM @extschema@.bi_touch_apply(ARRAY(
             SELECT @extschema@.bi_touch_fact(1, t.occurred_at, tz, t.channel, t.direction, t.outcome, t.cost, a.account_id,
                                              @extschema@.segment_of(a.segment, a.employees, a.annual_revenue),
-                                             t.contact_id, t.lead_id, @extschema@.bi_consent_granted(t.contact_id, t.channel))
+                                             t.contact_id, t.lead_id, k.granted)
               FROM bi_new t
               LEFT JOIN @extschema@.contact c ON c.contact_id OPERATOR(pg_catalog.=) t.contact_id
               LEFT JOIN @extschema@.lead l ON l.lead_id OPERATOR(pg_catalog.=) t.lead_id
-              LEFT JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) coalesce(t.account_id, c.account_id, l.account_id)));
+              LEFT JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) coalesce(t.account_id, c.account_id, l.account_id)
+              LEFT JOIN (SELECT DISTINCT ON (k.contact_id, k.channel) k.contact_id, k.channel, k.granted
+                           FROM @extschema@.consent k
+                          WHERE k.contact_id IN (SELECT n.contact_id FROM bi_new n)
+                          ORDER BY k.contact_id, k.channel, k.recorded_at DESC, k.consent_id DESC) k
+                     ON k.contact_id OPERATOR(pg_catalog.=) t.contact_id AND k.channel OPERATOR(pg_catalog.=) t.channel));
         -- the latest interaction per account only moves forward
         INSERT INTO @extschema@.bi_account_last_touch AS r (account_id, last_touch_at)
         SELECT n.account_id, pg_catalog.max(n.occurred_at) FROM bi_new n WHERE n.account_id IS NOT NULL
@@ -1175,27 +1163,27 @@ BEGIN
                  ON k.contact_id OPERATOR(pg_catalog.=) t.contact_id AND k.channel OPERATOR(pg_catalog.=) t.channel
          CROSS JOIN (SELECT @extschema@.bi_rollup_time_zone() AS time_zone) s
     ), i_acc AS (
-        INSERT INTO @extschema@.bi_reach_account (account_id, month, channel, segment, n)
-        SELECT account_id, month, channel, segment, pg_catalog.count(*) FROM f WHERE account_id IS NOT NULL
+        INSERT INTO @extschema@.bi_reach_account (account_id, month, channel, segment, n, d)
+        SELECT account_id, month, channel, segment, pg_catalog.count(*), pg_catalog.count(*) FROM f WHERE account_id IS NOT NULL
          GROUP BY 1, 2, 3, 4
         RETURNING month, segment, channel
     ), i_con AS (
-        INSERT INTO @extschema@.bi_reach_contact (contact_id, month, channel, segment, granted, n)
-        SELECT contact_id, month, channel, segment, granted, pg_catalog.count(*) FROM f WHERE contact_id IS NOT NULL
+        INSERT INTO @extschema@.bi_reach_contact (contact_id, month, channel, segment, granted, n, d)
+        SELECT contact_id, month, channel, segment, granted, pg_catalog.count(*), pg_catalog.count(*) FROM f WHERE contact_id IS NOT NULL
          GROUP BY 1, 2, 3, 4, 5
         RETURNING month, segment, channel, granted
     ), i_lead AS (
-        INSERT INTO @extschema@.bi_reach_lead (lead_id, month, channel, segment, n)
-        SELECT lead_id, month, channel, segment, pg_catalog.count(*) FROM f WHERE lead_id IS NOT NULL
+        INSERT INTO @extschema@.bi_reach_lead (lead_id, month, channel, segment, n, d)
+        SELECT lead_id, month, channel, segment, pg_catalog.count(*), pg_catalog.count(*) FROM f WHERE lead_id IS NOT NULL
          GROUP BY 1, 2, 3, 4
         RETURNING month, segment, channel
     ), i_act AS (
-        INSERT INTO @extschema@.bi_active_account (account_id, month, segment, n)
-        SELECT account_id, month, segment, pg_catalog.count(*) FROM f WHERE account_id IS NOT NULL GROUP BY 1, 2, 3
+        INSERT INTO @extschema@.bi_active_account (account_id, month, segment, n, d)
+        SELECT account_id, month, segment, pg_catalog.count(*), pg_catalog.count(*) FROM f WHERE account_id IS NOT NULL GROUP BY 1, 2, 3
         RETURNING month, segment
     ), i_rel AS (
-        INSERT INTO @extschema@.bi_active_contact (contact_id, month, segment, n)
-        SELECT contact_id, month, segment, pg_catalog.count(*) FROM f
+        INSERT INTO @extschema@.bi_active_contact (contact_id, month, segment, n, d)
+        SELECT contact_id, month, segment, pg_catalog.count(*), pg_catalog.count(*) FROM f
          WHERE inbound AND contact_id IS NOT NULL AND account_id IS NOT NULL GROUP BY 1, 2, 3
         RETURNING month, segment
     )
