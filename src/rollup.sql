@@ -1045,6 +1045,32 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.bi_return_touch_costs() IS 'Cost of the interactions with a cost per month and segment (internal, the acquisition cost of cdp.metrics_return): from the rollups when cdp.bi_rollups_usable(), else from the tables';
 
+-- STABLE: reads touchpoint.  SECURITY INVOKER: row-level security applies.
+-- The latest interaction naming each account, computed from the interactions
+-- the reader sees, for a reader who does not see them all (no rows
+-- otherwise: cdp.bi_last_touch has them).  PL/pgSQL with ROWS 1: the
+-- planner costs sheet_development_strategy for the readers the rollup
+-- serves, and the scan of every interaction is not planned when it is not
+-- needed.
+CREATE FUNCTION @extschema@.bi_last_touch_live()
+RETURNS TABLE (account_id bigint, last_touch_at timestamptz)
+LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 1
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF @extschema@.bi_rollups_visible() THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT t.account_id, pg_catalog.max(t.occurred_at)
+      FROM @extschema@.touchpoint t
+     WHERE t.account_id IS NOT NULL
+     GROUP BY t.account_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bi_last_touch_live() IS 'Latest interaction per account computed from the interactions the reader sees, when cdp.bi_rollups_visible() is false (internal, the fallback of cdp.bi_last_touch in cdp.sheet_development_strategy); no rows otherwise';
+
 -- Compaction and rebuild -------------------------------------------------------------
 
 -- VOLATILE: moves rows.  SECURITY DEFINER: the rollups are the extension

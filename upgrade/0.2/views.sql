@@ -23,17 +23,14 @@ WITH opp AS (
      GROUP BY o.account_id
 ), tp AS (
     -- the latest interaction: kept per account by the rollup triggers
-    -- (cdp.bi_last_touch) when the reader sees every interaction
-    -- (cdp.bi_rollups_visible(), a one-time filter), else looked up in the
-    -- interactions the reader sees; the last 90 days: an index-only range
-    -- scan of touchpoint_occurred_account_idx
+    -- (cdp.bi_last_touch) when the reader sees every interaction, else
+    -- computed from the interactions the reader sees
+    -- (cdp.bi_last_touch_live); the last 90 days: an index-only range scan
+    -- of touchpoint_occurred_account_idx
     SELECT lt.account_id, lt.last_touch_at, r.touches_90d
       FROM (SELECT b.account_id, b.last_touch_at FROM @extschema@.bi_last_touch b
             UNION ALL
-            SELECT t.account_id, pg_catalog.max(t.occurred_at)
-              FROM @extschema@.touchpoint t
-             WHERE t.account_id IS NOT NULL AND NOT @extschema@.bi_rollups_visible()
-             GROUP BY t.account_id) lt
+            SELECT l.account_id, l.last_touch_at FROM @extschema@.bi_last_touch_live() l) lt
       LEFT JOIN (SELECT t.account_id, pg_catalog.count(*) AS touches_90d
                    FROM @extschema@.touchpoint t
                   WHERE t.occurred_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval)
