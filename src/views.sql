@@ -342,17 +342,20 @@ WITH opp AS (
     -- (cdp.bi_last_touch) when the reader sees every interaction, else
     -- computed from the interactions the reader sees
     -- (cdp.bi_last_touch_live); the last 90 days: an index-only range scan
-    -- of touchpoint_occurred_account_idx
-    SELECT lt.account_id, lt.last_touch_at, r.touches_90d
-      FROM (SELECT b.account_id, b.last_touch_at FROM @extschema@.bi_last_touch b
+    -- of touchpoint_occurred_account_idx.  One aggregate over the three, so
+    -- that the planner knows the result has one row per account.
+    SELECT x.account_id,
+           pg_catalog.max(x.last_touch_at) AS last_touch_at,
+           pg_catalog.sum(x.recent) AS touches_90d
+      FROM (SELECT b.account_id, b.last_touch_at, 0 AS recent FROM @extschema@.bi_last_touch b
             UNION ALL
-            SELECT l.account_id, l.last_touch_at FROM @extschema@.bi_last_touch_live() l) lt
-      LEFT JOIN (SELECT t.account_id, pg_catalog.count(*) AS touches_90d
-                   FROM @extschema@.touchpoint t
-                  WHERE t.occurred_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval)
-                    AND t.account_id IS NOT NULL
-                  GROUP BY t.account_id) r
-             ON r.account_id OPERATOR(pg_catalog.=) lt.account_id
+            SELECT l.account_id, l.last_touch_at, 0 FROM @extschema@.bi_last_touch_live() l
+            UNION ALL
+            SELECT t.account_id, NULL, 1
+              FROM @extschema@.touchpoint t
+             WHERE t.occurred_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval)
+               AND t.account_id IS NOT NULL) x
+     GROUP BY x.account_id
 )
 SELECT a.account_id,
        a.name AS account_name,
