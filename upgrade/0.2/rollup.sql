@@ -44,14 +44,14 @@
 -- rows not folded yet, so the figures are exact at any time; compaction only
 -- keeps the delta table short.
 --
--- Concurrency (READ COMMITTED writers).  Whoever writes an interaction holds
--- FOR KEY SHARE locks on the account, contact and lead it names (the foreign
--- keys take them on INSERT; the UPDATE and DELETE triggers take them on the
--- rows as they were).  The rare changes of attribution (a contact or lead
--- moving, a segment changing, a consent decision) lock those rows FOR UPDATE
--- before they look at the interactions: they wait for the interaction
--- writers in flight, and writers that come later wait for them, so each side
--- sees the other's work.  A writer in REPEATABLE READ that races such a
+-- Concurrency (READ COMMITTED writers).  Whoever computes facts holds FOR
+-- KEY SHARE locks on the accounts, contacts and leads the interactions are
+-- attributed through (on INSERT the foreign keys take them; the other
+-- triggers take them).  The rare changes of attribution (a contact or lead
+-- moving, a segment changing, a consent decision) lock the rows they change
+-- FOR UPDATE before they look at the interactions: they wait for the writers
+-- in flight that hold them, and writers that come later wait for them, so
+-- each side sees the other's work.  A writer in REPEATABLE READ that races such a
 -- change can leave the rollups off; cdp.rebuild_bi_rollups() recomputes them.
 --
 -- Readers.  The rollups count every row: the views read them only when the
@@ -744,6 +744,12 @@ BEGIN
     END IF;
     PERFORM FROM @extschema@.contact c WHERE c.contact_id OPERATOR(pg_catalog.=) ANY (moved)
       ORDER BY c.contact_id FOR UPDATE;
+    -- and the leads the interactions are also attributed through, against
+    -- a concurrent move of one of them
+    PERFORM FROM @extschema@.lead l
+      WHERE l.lead_id IN (SELECT t.lead_id FROM @extschema@.touchpoint t
+                           WHERE t.account_id IS NULL AND t.contact_id OPERATOR(pg_catalog.=) ANY (moved))
+      ORDER BY l.lead_id FOR KEY SHARE;
     tz := @extschema@.bi_rollup_time_zone();
     PERFORM @extschema@.bi_touch_apply(ARRAY(
         SELECT @extschema@.bi_touch_fact(s.sign, t.occurred_at, tz, t.channel, t.direction, t.outcome, t.cost, a.account_id,
@@ -781,6 +787,12 @@ BEGIN
     IF pg_catalog.cardinality(moved) OPERATOR(pg_catalog.=) 0 THEN
         RETURN NULL;
     END IF;
+    -- the contacts of the interactions first (their account, or none,
+    -- decides whether the lead's counts), against a concurrent move of one
+    PERFORM FROM @extschema@.contact c
+      WHERE c.contact_id IN (SELECT t.contact_id FROM @extschema@.touchpoint t
+                              WHERE t.account_id IS NULL AND t.lead_id OPERATOR(pg_catalog.=) ANY (moved))
+      ORDER BY c.contact_id FOR KEY SHARE;
     PERFORM FROM @extschema@.lead l WHERE l.lead_id OPERATOR(pg_catalog.=) ANY (moved)
       ORDER BY l.lead_id FOR UPDATE;
     tz := @extschema@.bi_rollup_time_zone();
@@ -891,6 +903,19 @@ BEGIN
     IF contacts IS NULL THEN
         RETURN NULL;
     END IF;
+    -- the accounts and leads the interactions are attributed through (the
+    -- contacts are held since the row trigger), against a concurrent
+    -- segment change or move
+    PERFORM FROM @extschema@.account a
+      WHERE a.account_id IN (SELECT t.account_id FROM @extschema@.touchpoint t
+                              JOIN ROWS FROM (pg_catalog.unnest(contacts), pg_catalog.unnest(channels)) p(contact_id, channel)
+                                ON t.contact_id OPERATOR(pg_catalog.=) p.contact_id AND t.channel OPERATOR(pg_catalog.=) p.channel)
+      ORDER BY a.account_id FOR KEY SHARE;
+    PERFORM FROM @extschema@.lead l
+      WHERE l.lead_id IN (SELECT t.lead_id FROM @extschema@.touchpoint t
+                           JOIN ROWS FROM (pg_catalog.unnest(contacts), pg_catalog.unnest(channels)) p(contact_id, channel)
+                             ON t.contact_id OPERATOR(pg_catalog.=) p.contact_id AND t.channel OPERATOR(pg_catalog.=) p.channel)
+      ORDER BY l.lead_id FOR KEY SHARE;
     tz := @extschema@.bi_rollup_time_zone();
     PERFORM @extschema@.bi_touch_apply(ARRAY(
         SELECT @extschema@.bi_touch_fact(s.sign, t.occurred_at, tz, t.channel, t.direction, t.outcome, t.cost, a.account_id,
