@@ -74,8 +74,6 @@ COMMENT ON COLUMN @extschema@.bi_rollup_state.builtin IS 'true for the row made 
 COMMENT ON COLUMN @extschema@.bi_rollup_state.time_zone IS 'Time zone of the months in the rollups (a TimeZone setting value)';
 COMMENT ON COLUMN @extschema@.bi_rollup_state.computed_since IS 'When the rollups were last computed from the tables (cdp.rebuild_bi_rollups, or the creation of the extension); the triggers have kept them since';
 INSERT INTO @extschema@.bi_rollup_state (builtin, time_zone) VALUES (true, pg_catalog.current_setting('TimeZone'));
--- every reader of the BI views asks for the zone (cdp.bi_rollups_usable)
-GRANT SELECT ON @extschema@.bi_rollup_state TO PUBLIC;
 
 -- Rollup tables -------------------------------------------------------------------
 
@@ -335,8 +333,9 @@ SELECT r.account_id, r.last_touch_at
 COMMENT ON VIEW @extschema@.bi_last_touch IS 'Latest interaction naming each account (internal): bi_account_last_touch, for a session that sees every interaction (cdp.bi_rollups_visible()), no rows for others';
 COMMENT ON COLUMN @extschema@.bi_last_touch.account_id IS 'Account';
 COMMENT ON COLUMN @extschema@.bi_last_touch.last_touch_at IS 'Latest occurred_at of the interactions naming the account';
--- the views decide for themselves whom they show rows to
-GRANT SELECT ON @extschema@.bi_touch_figures, @extschema@.bi_last_touch TO PUBLIC;
+-- (the views decide for themselves whom they show rows to: governance
+-- grants them to the three roles, and bi_rollup_state, which every reader
+-- of the BI views consults, like any table without an owner)
 
 -- Writing ------------------------------------------------------------------------
 
@@ -1266,10 +1265,16 @@ COMMENT ON FUNCTION @extschema@.rebuild_bi_rollups(text) IS 'Recomputes the BI t
 REVOKE ALL ON FUNCTION @extschema@.rebuild_bi_rollups(text) FROM PUBLIC;
 
 -- Privileges, as src/governance.sql gives them in a fresh install (its loops
--- run at CREATE EXTENSION only): the two doors to the rollups are views, so
--- administrators and analysts get SELECT; functions are for the three roles,
--- those with the owner's rights (SECURITY DEFINER) for administrators.
+-- run at CREATE EXTENSION only): the two doors to the rollups are views
+-- read by the three roles; bi_rollup_state is a table without an owner
+-- column (administrators write it, everyone reads it); functions are for
+-- the three roles, those with the owner's rights (SECURITY DEFINER) for
+-- administrators.
 GRANT SELECT ON @extschema@.bi_touch_figures, @extschema@.bi_last_touch TO cdp_admin, cdp_analyst;
+GRANT SELECT ON @extschema@.bi_touch_figures, @extschema@.bi_last_touch TO cdp_sales;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.bi_rollup_state TO cdp_admin;
+GRANT SELECT ON @extschema@.bi_rollup_state TO cdp_analyst;
+GRANT SELECT ON @extschema@.bi_rollup_state TO cdp_sales;
 DO $$
 DECLARE
     f record;
