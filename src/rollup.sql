@@ -105,7 +105,7 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['bi_touch_rollup', 'bi_touch_delta'] LOOP
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.month IS %L', t, 'Month of the interactions in cdp.bi_rollup_time_zone(), first day');
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.segment IS %L', t, 'Segment of the account the interactions are attributed to, unclassified without one');
-        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.channel IS %L', t, 'Channel; empty for the figures that are not per channel (active_accounts, active_relationships)');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.channel IS %L', t, 'Channel; the figures that are not per channel (active_accounts, active_relationships) are on rows with an empty channel');
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.touches IS %L', t, 'Interactions');
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.inbound_touches IS %L', t, 'Inbound interactions');
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.outbound_touches IS %L', t, 'Outbound interactions');
@@ -306,7 +306,7 @@ SELECT x.month, x.segment, x.channel,
 COMMENT ON VIEW @extschema@.bi_touch_figures IS 'Current interaction figures per month, segment and channel (internal): bi_touch_rollup plus the delta rows not folded yet; rows only for a session that may use the rollups (cdp.bi_rollups_usable()), none for others';
 COMMENT ON COLUMN @extschema@.bi_touch_figures.month IS 'Month of the interactions in cdp.bi_rollup_time_zone(), first day';
 COMMENT ON COLUMN @extschema@.bi_touch_figures.segment IS 'Segment of the account the interactions are attributed to, unclassified without one';
-COMMENT ON COLUMN @extschema@.bi_touch_figures.channel IS 'Channel; empty for the figures that are not per channel (active_accounts, active_relationships)';
+COMMENT ON COLUMN @extschema@.bi_touch_figures.channel IS 'Channel; the figures that are not per channel (active_accounts, active_relationships) are on rows with an empty channel';
 COMMENT ON COLUMN @extschema@.bi_touch_figures.touches IS 'Interactions';
 COMMENT ON COLUMN @extschema@.bi_touch_figures.inbound_touches IS 'Inbound interactions';
 COMMENT ON COLUMN @extschema@.bi_touch_figures.outbound_touches IS 'Outbound interactions';

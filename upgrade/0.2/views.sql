@@ -69,7 +69,7 @@ SELECT r.month, r.segment, r.channel, r.touches, r.inbound_touches, r.outbound_t
        r.connected_touches, r.reached_accounts, r.reached_contacts, r.reached_leads,
        r.reached_contacts_with_consent, r.outbound_without_consent, r.cost AS cost_cny
   FROM @extschema@.bi_touch_figures r
- WHERE r.touches OPERATOR(pg_catalog.>) 0 AND r.channel OPERATOR(pg_catalog.<>) ''
+ WHERE r.touches OPERATOR(pg_catalog.>) 0
 UNION ALL
 SELECT l.month, l.segment, l.channel, l.touches, l.inbound_touches, l.outbound_touches, l.direct_touches,
        l.indirect_touches, l.connected_touches, l.reached_accounts, l.reached_contacts, l.reached_leads,
