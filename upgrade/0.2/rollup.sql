@@ -944,7 +944,8 @@ CREATE TRIGGER bi_rollup_truncate AFTER TRUNCATE ON @extschema@.consent
 
 -- STABLE: reads tables.  SECURITY INVOKER: row-level security applies to the
 -- reader.  cdp.metrics_reach computed from the tables, for sessions that
--- cannot read the rollups.  PL/pgSQL, so that the planner neither inlines it
+-- cannot read the rollups (rows in key order, like the functions below, so
+-- that a result does not depend on the physical order of the rows).  PL/pgSQL, so that the planner neither inlines it
 -- nor costs it: the view calls it behind a one-time filter, and a plan whose
 -- estimate included a scan of every interaction would be compiled (JIT) and
 -- given parallel workers even when the filter skips it.
@@ -998,7 +999,8 @@ BEGIN
                                          AND granted IS NOT TRUE) AS outbound_without_consent,
            coalesce(pg_catalog.sum(cost), 0) AS cost_cny
       FROM tp
-     GROUP BY month, segment, channel;
+     GROUP BY month, segment, channel
+     ORDER BY month, segment, channel;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bi_metrics_reach_live() IS 'cdp.metrics_reach computed from the tables (internal): what the view shows when the session cannot use the rollups (cdp.bi_rollups_usable() is false)';
@@ -1022,7 +1024,8 @@ BEGIN
                pg_catalog.sum(f.active_relationships)::bigint
           FROM @extschema@.bi_touch_figures f
          GROUP BY f.month, f.segment
-        HAVING pg_catalog.sum(f.touches_with_account) OPERATOR(pg_catalog.>) 0;
+        HAVING pg_catalog.sum(f.touches_with_account) OPERATOR(pg_catalog.>) 0
+         ORDER BY f.month, f.segment;
     ELSE
         RETURN QUERY
         SELECT pg_catalog.date_trunc('month', t.occurred_at)::date,
@@ -1035,7 +1038,8 @@ BEGIN
           LEFT JOIN @extschema@.lead l ON l.lead_id OPERATOR(pg_catalog.=) t.lead_id
           JOIN @extschema@.account a
             ON a.account_id OPERATOR(pg_catalog.=) coalesce(t.account_id, c.account_id, l.account_id)
-         GROUP BY 1, 2;
+         GROUP BY 1, 2
+         ORDER BY 1, 2;
     END IF;
 END
 $$;
@@ -1054,7 +1058,8 @@ BEGIN
         SELECT f.month, f.segment, pg_catalog.sum(f.cost)
           FROM @extschema@.bi_touch_figures f
          GROUP BY f.month, f.segment
-        HAVING pg_catalog.sum(f.costed_touches) OPERATOR(pg_catalog.>) 0;
+        HAVING pg_catalog.sum(f.costed_touches) OPERATOR(pg_catalog.>) 0
+         ORDER BY f.month, f.segment;
     ELSE
         RETURN QUERY
         SELECT pg_catalog.date_trunc('month', t.occurred_at)::date,
@@ -1066,7 +1071,8 @@ BEGIN
           LEFT JOIN @extschema@.account a
                  ON a.account_id OPERATOR(pg_catalog.=) coalesce(t.account_id, c.account_id, l.account_id)
          WHERE t.cost OPERATOR(pg_catalog.>) 0
-         GROUP BY 1, 2;
+         GROUP BY 1, 2
+         ORDER BY 1, 2;
     END IF;
 END
 $$;
