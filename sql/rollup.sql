@@ -252,7 +252,7 @@ ROLLBACK;
 -- TRUNCATE empties them
 BEGIN;
 TRUNCATE cdp.touchpoint;
-SELECT (SELECT count(*) FROM cdp.bi_touch_rollup) AS rollup_rows, (SELECT count(*) FROM cdp.bi_active_account) AS presence_rows,
+SELECT (SELECT count(*) FROM cdp.bi_touch_rollup) AS rollup_rows, (SELECT count(*) FROM cdp.bi_reach_account) AS presence_rows,
        (SELECT count(*) FROM cdp.bi_account_last_touch) AS last_touch_rows;
 SELECT * FROM pg_temp.rollup_diff();
 ROLLBACK;

@@ -25,10 +25,11 @@
 --   - bi_touch_delta, APPEND-ONLY: one row per statement and month, segment
 --     and channel with signed additive measures.  Writers only insert, never
 --     update, so concurrent writers never wait for each other there;
---   - presence tables bi_reach_account, bi_reach_contact, bi_reach_lead,
---     bi_active_account, bi_active_contact: how many interactions each
---     account, contact or lead has per month, channel and segment, keyed by
---     the entity first.  A distinct count (accounts reached, ...) changes
+--   - presence tables bi_reach_account, bi_reach_contact, bi_reach_lead: how
+--     many interactions each account, contact or lead has per month,
+--     segment and channel, and (overall rows) an account over all channels,
+--     a contact's inbound interactions over all channels; keyed by the
+--     entity first.  A distinct count (accounts reached, ...) changes
 --     exactly when such a row goes from none to some or back: the upsert
 --     stores its change in d and returns the new count n and d (n - d was
 --     the count before), and the +1 or -1 goes to bi_touch_delta.  Writers upsert in key order
@@ -115,80 +116,68 @@ BEGIN
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.costed_touches IS %L', t, 'Interactions with a cost above zero');
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.cost IS %L', t, 'Cost of the interactions, CNY');
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.touches_with_account IS %L', t, 'Interactions attributed to an account');
-        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.reached_accounts IS %L', t, 'Distinct accounts reached (rows of bi_reach_account with interactions)');
-        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.reached_contacts IS %L', t, 'Distinct contacts reached (rows of bi_reach_contact with interactions)');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.reached_accounts IS %L', t, 'Distinct accounts reached (rows of bi_reach_account per channel with interactions)');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.reached_contacts IS %L', t, 'Distinct contacts reached (rows of bi_reach_contact per channel with interactions)');
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.reached_contacts_with_consent IS %L', t, 'Of those, contacts whose latest consent for the channel is a grant');
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.reached_leads IS %L', t, 'Distinct leads reached (rows of bi_reach_lead with interactions)');
-        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.active_accounts IS %L', t, 'Distinct accounts with an interaction, over all channels (rows of bi_active_account with interactions)');
-        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.active_relationships IS %L', t, 'Distinct contacts with an inbound interaction attributed to an account, over all channels (rows of bi_active_contact with interactions)');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.active_accounts IS %L', t, 'Distinct accounts with an interaction, over all channels (overall rows of bi_reach_account with interactions)');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.active_relationships IS %L', t, 'Distinct contacts with an inbound interaction attributed to an account, over all channels (overall rows of bi_reach_contact with interactions)');
     END LOOP;
 END
 $$;
 COMMENT ON TABLE @extschema@.bi_touch_rollup IS 'Interaction figures per month, segment and channel (internal): the delta rows folded by cdp.bi_compact_rollups(); add bi_touch_delta to get the current figures (view cdp.bi_touch_figures)';
 COMMENT ON TABLE @extschema@.bi_touch_delta IS 'Changes of the interaction figures not folded into bi_touch_rollup yet (internal, append-only: the rollup triggers only insert, cdp.bi_compact_rollups() deletes)';
 
--- (fillfactor 80: the count of a presence row changes in place, as a HOT
--- update that adds no index entry)
+-- The rows of an account (of a contact) for one month and segment are
+-- neighbours in the key: the row over all channels (overall) next to the
+-- rows per channel, so that a write touches few index pages.  (fillfactor
+-- 80: the count of a presence row changes in place, as a HOT update that
+-- adds no index entry.)
 CREATE TABLE @extschema@.bi_reach_account (
-    account_id bigint NOT NULL, month date NOT NULL, channel text NOT NULL, segment text NOT NULL,
+    account_id bigint NOT NULL, month date NOT NULL, segment text NOT NULL,
+    overall boolean NOT NULL, channel text NOT NULL,
     n bigint NOT NULL,
     d bigint NOT NULL,
-    PRIMARY KEY (account_id, month, channel, segment)
+    PRIMARY KEY (account_id, month, segment, overall, channel)
 ) WITH (fillfactor = 80);
 CREATE TABLE @extschema@.bi_reach_contact (
-    contact_id bigint NOT NULL, month date NOT NULL, channel text NOT NULL, segment text NOT NULL,
-    granted boolean NOT NULL,
+    contact_id bigint NOT NULL, month date NOT NULL, segment text NOT NULL,
+    overall boolean NOT NULL, channel text NOT NULL, granted boolean NOT NULL,
     n bigint NOT NULL,
     d bigint NOT NULL,
-    PRIMARY KEY (contact_id, month, channel, segment, granted)
+    PRIMARY KEY (contact_id, month, segment, overall, channel, granted)
 ) WITH (fillfactor = 80);
 CREATE TABLE @extschema@.bi_reach_lead (
-    lead_id bigint NOT NULL, month date NOT NULL, channel text NOT NULL, segment text NOT NULL,
+    lead_id bigint NOT NULL, month date NOT NULL, segment text NOT NULL, channel text NOT NULL,
     n bigint NOT NULL,
     d bigint NOT NULL,
-    PRIMARY KEY (lead_id, month, channel, segment)
-) WITH (fillfactor = 80);
-CREATE TABLE @extschema@.bi_active_account (
-    account_id bigint NOT NULL, month date NOT NULL, segment text NOT NULL,
-    n bigint NOT NULL,
-    d bigint NOT NULL,
-    PRIMARY KEY (account_id, month, segment)
-) WITH (fillfactor = 80);
-CREATE TABLE @extschema@.bi_active_contact (
-    contact_id bigint NOT NULL, month date NOT NULL, segment text NOT NULL,
-    n bigint NOT NULL,
-    d bigint NOT NULL,
-    PRIMARY KEY (contact_id, month, segment)
+    PRIMARY KEY (lead_id, month, segment, channel)
 ) WITH (fillfactor = 80);
 DO $$
 DECLARE
     t text;
     what text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['bi_reach_account', 'bi_reach_contact', 'bi_reach_lead', 'bi_active_account', 'bi_active_contact'] LOOP
-        what := CASE t WHEN 'bi_reach_account' THEN 'interactions per account, month, channel and segment'
-                       WHEN 'bi_reach_contact' THEN 'interactions per contact, month, channel, segment and consent for the channel'
-                       WHEN 'bi_reach_lead' THEN 'interactions per lead, month, channel and segment'
-                       WHEN 'bi_active_account' THEN 'interactions per account, month and segment'
-                       ELSE 'inbound interactions attributed to an account per contact, month and segment' END;
+    FOREACH t IN ARRAY ARRAY['bi_reach_account', 'bi_reach_contact', 'bi_reach_lead'] LOOP
+        what := CASE t WHEN 'bi_reach_account' THEN 'interactions per account, month, segment and channel (accounts reached), and over all channels (active accounts)'
+                       WHEN 'bi_reach_contact' THEN 'interactions per contact, month, segment, channel and consent for the channel (contacts reached), and inbound interactions attributed to an account over all channels (active relationships)'
+                       ELSE 'interactions per lead, month, segment and channel (leads reached)' END;
         EXECUTE pg_catalog.format('COMMENT ON TABLE @extschema@.%I IS %L', t,
-            'Presence rows behind a distinct count of the BI touch rollups (internal, kept by triggers): ' OPERATOR(pg_catalog.||) what);
+            'Presence rows behind the distinct counts of the BI touch rollups (internal, kept by triggers): ' OPERATOR(pg_catalog.||) what);
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.month IS %L', t, 'Month in cdp.bi_rollup_time_zone(), first day');
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.segment IS %L', t, 'Segment of the account the interactions are attributed to');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.channel IS %L', t, 'Channel (empty on an overall row)');
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.n IS %L', t, 'Number of interactions (0: none left, the row no longer counts)');
         EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.d IS %L', t, 'Change of n made by the latest write: n - d is the count before it, so the write knows whether the row started or stopped counting');
     END LOOP;
 END
 $$;
 COMMENT ON COLUMN @extschema@.bi_reach_account.account_id IS 'Account';
-COMMENT ON COLUMN @extschema@.bi_reach_account.channel IS 'Channel';
+COMMENT ON COLUMN @extschema@.bi_reach_account.overall IS 'true: the row counts the account''s interactions over all channels (active accounts); false: on its channel (accounts reached)';
 COMMENT ON COLUMN @extschema@.bi_reach_contact.contact_id IS 'Contact';
-COMMENT ON COLUMN @extschema@.bi_reach_contact.channel IS 'Channel';
+COMMENT ON COLUMN @extschema@.bi_reach_contact.overall IS 'true: the row counts the contact''s inbound interactions attributed to an account, over all channels (active relationships; granted false); false: its interactions on its channel (contacts reached)';
 COMMENT ON COLUMN @extschema@.bi_reach_contact.granted IS 'The contact''s latest consent decision for the channel is a grant';
 COMMENT ON COLUMN @extschema@.bi_reach_lead.lead_id IS 'Lead';
-COMMENT ON COLUMN @extschema@.bi_reach_lead.channel IS 'Channel';
-COMMENT ON COLUMN @extschema@.bi_active_account.account_id IS 'Account';
-COMMENT ON COLUMN @extschema@.bi_active_contact.contact_id IS 'Contact';
 
 CREATE TABLE @extschema@.bi_account_last_touch (
     account_id bigint PRIMARY KEY,
@@ -213,8 +202,6 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.bi_touch_delta', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.bi_reach_account', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.bi_reach_contact', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.bi_reach_lead', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.bi_active_account', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.bi_active_contact', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.bi_account_last_touch', '');
 
 -- Who may read them -------------------------------------------------------------
@@ -403,50 +390,46 @@ BEGIN
     WITH f AS MATERIALIZED (
         SELECT * FROM pg_catalog.unnest(facts)
     ), u_acc AS (
-        -- distinct accounts per month, channel and segment
-        INSERT INTO @extschema@.bi_reach_account AS p (account_id, month, channel, segment, n, d)
-        SELECT f.account_id, f.month, f.channel, f.segment, pg_catalog.sum(f.sign), pg_catalog.sum(f.sign)
-          FROM f WHERE f.account_id IS NOT NULL
-         GROUP BY 1, 2, 3, 4 HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
-         ORDER BY 1, 2, 3, 4
-            ON CONFLICT (account_id, month, channel, segment) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n, d = excluded.d
-        RETURNING p.month, p.channel, p.segment, p.n, p.d
-    ), u_con AS (
-        -- distinct contacts (and those with consent)
-        INSERT INTO @extschema@.bi_reach_contact AS p (contact_id, month, channel, segment, granted, n, d)
-        SELECT f.contact_id, f.month, f.channel, f.segment, f.granted, pg_catalog.sum(f.sign), pg_catalog.sum(f.sign)
-          FROM f WHERE f.contact_id IS NOT NULL
-         GROUP BY 1, 2, 3, 4, 5 HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
+        -- distinct accounts per month, segment and channel, and over all
+        -- channels (active accounts)
+        INSERT INTO @extschema@.bi_reach_account AS p (account_id, month, segment, overall, channel, n, d)
+        SELECT g.* FROM (
+            SELECT f.account_id, f.month, f.segment, false AS overall, f.channel, pg_catalog.sum(f.sign) AS n, pg_catalog.sum(f.sign) AS d
+              FROM f WHERE f.account_id IS NOT NULL
+             GROUP BY f.account_id, f.month, f.segment, f.channel
+            UNION ALL
+            SELECT f.account_id, f.month, f.segment, true, '', pg_catalog.sum(f.sign), pg_catalog.sum(f.sign)
+              FROM f WHERE f.account_id IS NOT NULL
+             GROUP BY f.account_id, f.month, f.segment) g
+         WHERE g.n OPERATOR(pg_catalog.<>) 0
          ORDER BY 1, 2, 3, 4, 5
-            ON CONFLICT (contact_id, month, channel, segment, granted) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n, d = excluded.d
-        RETURNING p.month, p.channel, p.segment, p.granted, p.n, p.d
+            ON CONFLICT (account_id, month, segment, overall, channel) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n, d = excluded.d
+        RETURNING p.month, p.segment, p.overall, p.channel, p.n, p.d
+    ), u_con AS (
+        -- distinct contacts (and those with consent), and contacts engaging
+        -- back (inbound, attributed to an account) over all channels
+        INSERT INTO @extschema@.bi_reach_contact AS p (contact_id, month, segment, overall, channel, granted, n, d)
+        SELECT g.* FROM (
+            SELECT f.contact_id, f.month, f.segment, false AS overall, f.channel, f.granted, pg_catalog.sum(f.sign) AS n, pg_catalog.sum(f.sign) AS d
+              FROM f WHERE f.contact_id IS NOT NULL
+             GROUP BY f.contact_id, f.month, f.segment, f.channel, f.granted
+            UNION ALL
+            SELECT f.contact_id, f.month, f.segment, true, '', false, pg_catalog.sum(f.sign), pg_catalog.sum(f.sign)
+              FROM f WHERE f.inbound AND f.contact_id IS NOT NULL AND f.account_id IS NOT NULL
+             GROUP BY f.contact_id, f.month, f.segment) g
+         WHERE g.n OPERATOR(pg_catalog.<>) 0
+         ORDER BY 1, 2, 3, 4, 5, 6
+            ON CONFLICT (contact_id, month, segment, overall, channel, granted) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n, d = excluded.d
+        RETURNING p.month, p.segment, p.overall, p.channel, p.granted, p.n, p.d
     ), u_lead AS (
         -- distinct leads
-        INSERT INTO @extschema@.bi_reach_lead AS p (lead_id, month, channel, segment, n, d)
-        SELECT f.lead_id, f.month, f.channel, f.segment, pg_catalog.sum(f.sign), pg_catalog.sum(f.sign)
+        INSERT INTO @extschema@.bi_reach_lead AS p (lead_id, month, segment, channel, n, d)
+        SELECT f.lead_id, f.month, f.segment, f.channel, pg_catalog.sum(f.sign), pg_catalog.sum(f.sign)
           FROM f WHERE f.lead_id IS NOT NULL
          GROUP BY 1, 2, 3, 4 HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
          ORDER BY 1, 2, 3, 4
-            ON CONFLICT (lead_id, month, channel, segment) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n, d = excluded.d
-        RETURNING p.month, p.channel, p.segment, p.n, p.d
-    ), u_act AS (
-        -- distinct active accounts per month and segment, over all channels
-        INSERT INTO @extschema@.bi_active_account AS p (account_id, month, segment, n, d)
-        SELECT f.account_id, f.month, f.segment, pg_catalog.sum(f.sign), pg_catalog.sum(f.sign)
-          FROM f WHERE f.account_id IS NOT NULL
-         GROUP BY 1, 2, 3 HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
-         ORDER BY 1, 2, 3
-            ON CONFLICT (account_id, month, segment) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n, d = excluded.d
-        RETURNING p.month, p.segment, p.n, p.d
-    ), u_rel AS (
-        -- distinct contacts engaging back (inbound, attributed to an account)
-        INSERT INTO @extschema@.bi_active_contact AS p (contact_id, month, segment, n, d)
-        SELECT f.contact_id, f.month, f.segment, pg_catalog.sum(f.sign), pg_catalog.sum(f.sign)
-          FROM f WHERE f.inbound AND f.contact_id IS NOT NULL AND f.account_id IS NOT NULL
-         GROUP BY 1, 2, 3 HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
-         ORDER BY 1, 2, 3
-            ON CONFLICT (contact_id, month, segment) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n, d = excluded.d
-        RETURNING p.month, p.segment, p.n, p.d
+            ON CONFLICT (lead_id, month, segment, channel) DO UPDATE SET n = p.n OPERATOR(pg_catalog.+) excluded.n, d = excluded.d
+        RETURNING p.month, p.segment, p.channel, p.n, p.d
     ), x AS (
         -- the additive figures, then a row of a presence table starting
         -- (n - d <= 0 < n) or stopping (n <= 0 < n - d) to count: +1 or -1
@@ -465,12 +448,13 @@ BEGIN
           FROM f
         UNION ALL
         SELECT u.month, u.segment, u.channel, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-               CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.<=) 0 THEN 1
-                 WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.>) 0 THEN -1 ELSE 0 END, 0, 0, 0, 0, 0
-          FROM u_acc u
+               CASE WHEN u.overall THEN 0 ELSE t.v END, 0, 0, 0, CASE WHEN u.overall THEN t.v ELSE 0 END, 0
+          FROM u_acc u CROSS JOIN LATERAL (SELECT CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.<=) 0 THEN 1
+                 WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.>) 0 THEN -1 ELSE 0 END AS v) t
         UNION ALL
         SELECT u.month, u.segment, u.channel, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-               0, t.v, CASE WHEN u.granted THEN t.v ELSE 0 END, 0, 0, 0
+               0, CASE WHEN u.overall THEN 0 ELSE t.v END, CASE WHEN u.granted AND NOT u.overall THEN t.v ELSE 0 END, 0,
+               0, CASE WHEN u.overall THEN t.v ELSE 0 END
           FROM u_con u CROSS JOIN LATERAL (SELECT CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.<=) 0 THEN 1
                  WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.>) 0 THEN -1 ELSE 0 END AS v) t
         UNION ALL
@@ -478,16 +462,6 @@ BEGIN
                0, 0, 0, CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.<=) 0 THEN 1
                  WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.>) 0 THEN -1 ELSE 0 END, 0, 0
           FROM u_lead u
-        UNION ALL
-        SELECT u.month, u.segment, '', 0, 0, 0, 0, 0, 0, 0, 0, 0,
-               0, 0, 0, 0, CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.<=) 0 THEN 1
-                 WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.>) 0 THEN -1 ELSE 0 END, 0
-          FROM u_act u
-        UNION ALL
-        SELECT u.month, u.segment, '', 0, 0, 0, 0, 0, 0, 0, 0, 0,
-               0, 0, 0, 0, 0, CASE WHEN u.n OPERATOR(pg_catalog.>) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.<=) 0 THEN 1
-                 WHEN u.n OPERATOR(pg_catalog.<=) 0 AND u.n OPERATOR(pg_catalog.-) u.d OPERATOR(pg_catalog.>) 0 THEN -1 ELSE 0 END
-          FROM u_rel u
     )
     INSERT INTO @extschema@.bi_touch_delta
     SELECT g.* FROM (
@@ -554,8 +528,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     TRUNCATE @extschema@.bi_touch_rollup, @extschema@.bi_touch_delta, @extschema@.bi_reach_account,
-             @extschema@.bi_reach_contact, @extschema@.bi_reach_lead, @extschema@.bi_active_account,
-             @extschema@.bi_active_contact, @extschema@.bi_account_last_touch;
+             @extschema@.bi_reach_contact, @extschema@.bi_reach_lead, @extschema@.bi_account_last_touch;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bi_rollups_truncate() IS 'Empties every BI touch rollup table (internal: TRUNCATE of cdp.touchpoint, and cdp.rebuild_bi_rollups before it recomputes)';
@@ -1216,29 +1189,26 @@ BEGIN
                  ON k.contact_id OPERATOR(pg_catalog.=) t.contact_id AND k.channel OPERATOR(pg_catalog.=) t.channel
          CROSS JOIN (SELECT @extschema@.bi_rollup_time_zone() AS time_zone) s
     ), i_acc AS (
-        INSERT INTO @extschema@.bi_reach_account (account_id, month, channel, segment, n, d)
-        SELECT account_id, month, channel, segment, pg_catalog.count(*), pg_catalog.count(*) FROM f WHERE account_id IS NOT NULL
-         GROUP BY 1, 2, 3, 4
-        RETURNING month, segment, channel
+        INSERT INTO @extschema@.bi_reach_account (account_id, month, segment, overall, channel, n, d)
+        SELECT account_id, month, segment, false, channel, pg_catalog.count(*), pg_catalog.count(*) FROM f
+         WHERE account_id IS NOT NULL GROUP BY account_id, month, segment, channel
+        UNION ALL
+        SELECT account_id, month, segment, true, '', pg_catalog.count(*), pg_catalog.count(*) FROM f
+         WHERE account_id IS NOT NULL GROUP BY account_id, month, segment
+        RETURNING month, segment, overall, channel
     ), i_con AS (
-        INSERT INTO @extschema@.bi_reach_contact (contact_id, month, channel, segment, granted, n, d)
-        SELECT contact_id, month, channel, segment, granted, pg_catalog.count(*), pg_catalog.count(*) FROM f WHERE contact_id IS NOT NULL
-         GROUP BY 1, 2, 3, 4, 5
-        RETURNING month, segment, channel, granted
+        INSERT INTO @extschema@.bi_reach_contact (contact_id, month, segment, overall, channel, granted, n, d)
+        SELECT contact_id, month, segment, false, channel, granted, pg_catalog.count(*), pg_catalog.count(*) FROM f
+         WHERE contact_id IS NOT NULL GROUP BY contact_id, month, segment, channel, granted
+        UNION ALL
+        SELECT contact_id, month, segment, true, '', false, pg_catalog.count(*), pg_catalog.count(*) FROM f
+         WHERE inbound AND contact_id IS NOT NULL AND account_id IS NOT NULL GROUP BY contact_id, month, segment
+        RETURNING month, segment, overall, channel, granted
     ), i_lead AS (
-        INSERT INTO @extschema@.bi_reach_lead (lead_id, month, channel, segment, n, d)
-        SELECT lead_id, month, channel, segment, pg_catalog.count(*), pg_catalog.count(*) FROM f WHERE lead_id IS NOT NULL
-         GROUP BY 1, 2, 3, 4
+        INSERT INTO @extschema@.bi_reach_lead (lead_id, month, segment, channel, n, d)
+        SELECT lead_id, month, segment, channel, pg_catalog.count(*), pg_catalog.count(*) FROM f
+         WHERE lead_id IS NOT NULL GROUP BY lead_id, month, segment, channel
         RETURNING month, segment, channel
-    ), i_act AS (
-        INSERT INTO @extschema@.bi_active_account (account_id, month, segment, n, d)
-        SELECT account_id, month, segment, pg_catalog.count(*), pg_catalog.count(*) FROM f WHERE account_id IS NOT NULL GROUP BY 1, 2, 3
-        RETURNING month, segment
-    ), i_rel AS (
-        INSERT INTO @extschema@.bi_active_contact (contact_id, month, segment, n, d)
-        SELECT contact_id, month, segment, pg_catalog.count(*), pg_catalog.count(*) FROM f
-         WHERE inbound AND contact_id IS NOT NULL AND account_id IS NOT NULL GROUP BY 1, 2, 3
-        RETURNING month, segment
     )
     INSERT INTO @extschema@.bi_touch_delta
     SELECT month, segment, channel,
@@ -1249,16 +1219,16 @@ BEGIN
            pg_catalog.count(*) FILTER (WHERE account_id IS NOT NULL), 0, 0, 0, 0, 0, 0
       FROM f GROUP BY 1, 2, 3
     UNION ALL
-    SELECT month, segment, channel, 0, 0, 0, 0, 0, 0, 0, 0, 0, pg_catalog.count(*), 0, 0, 0, 0, 0 FROM i_acc GROUP BY 1, 2, 3
+    SELECT month, segment, channel, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+           pg_catalog.count(*) FILTER (WHERE NOT overall), 0, 0, 0, pg_catalog.count(*) FILTER (WHERE overall), 0
+      FROM i_acc GROUP BY 1, 2, 3
     UNION ALL
-    SELECT month, segment, channel, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE granted), 0, 0, 0
+    SELECT month, segment, channel, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+           0, pg_catalog.count(*) FILTER (WHERE NOT overall), pg_catalog.count(*) FILTER (WHERE granted AND NOT overall), 0,
+           0, pg_catalog.count(*) FILTER (WHERE overall)
       FROM i_con GROUP BY 1, 2, 3
     UNION ALL
-    SELECT month, segment, channel, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, pg_catalog.count(*), 0, 0 FROM i_lead GROUP BY 1, 2, 3
-    UNION ALL
-    SELECT month, segment, '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, pg_catalog.count(*), 0 FROM i_act GROUP BY 1, 2
-    UNION ALL
-    SELECT month, segment, '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, pg_catalog.count(*) FROM i_rel GROUP BY 1, 2;
+    SELECT month, segment, channel, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, pg_catalog.count(*), 0, 0 FROM i_lead GROUP BY 1, 2, 3;
     PERFORM @extschema@.bi_compact_rollups();
     SELECT pg_catalog.count(*) INTO n FROM @extschema@.bi_touch_rollup;
     RETURN n;

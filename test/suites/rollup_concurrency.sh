@@ -59,21 +59,17 @@ CREATE TABLE kept_figures AS SELECT * FROM cdp.bi_touch_figures
     OR active_accounts <> 0 OR active_relationships <> 0 OR cost <> 0;
 CREATE TABLE kept_last AS SELECT * FROM cdp.bi_last_touch;
 CREATE TABLE kept_presence AS
-SELECT 'account' AS k, account_id AS id, month, channel, segment, NULL::boolean AS granted, n FROM cdp.bi_reach_account WHERE n <> 0
-UNION ALL SELECT 'contact', contact_id, month, channel, segment, granted, n FROM cdp.bi_reach_contact WHERE n <> 0
-UNION ALL SELECT 'lead', lead_id, month, channel, segment, NULL, n FROM cdp.bi_reach_lead WHERE n <> 0
-UNION ALL SELECT 'active account', account_id, month, '', segment, NULL, n FROM cdp.bi_active_account WHERE n <> 0
-UNION ALL SELECT 'active contact', contact_id, month, '', segment, NULL, n FROM cdp.bi_active_contact WHERE n <> 0;
+SELECT 'account' AS k, account_id AS id, month, segment, overall, channel, NULL::boolean AS granted, n FROM cdp.bi_reach_account WHERE n <> 0
+UNION ALL SELECT 'contact', contact_id, month, segment, overall, channel, granted, n FROM cdp.bi_reach_contact WHERE n <> 0
+UNION ALL SELECT 'lead', lead_id, month, segment, false, channel, NULL, n FROM cdp.bi_reach_lead WHERE n <> 0;
 SELECT cdp.rebuild_bi_rollups() \g /dev/null
 CREATE TABLE rebuilt_figures AS SELECT * FROM cdp.bi_touch_figures
  WHERE touches <> 0 OR reached_accounts <> 0 OR reached_contacts <> 0 OR reached_leads <> 0
     OR active_accounts <> 0 OR active_relationships <> 0 OR cost <> 0;
 CREATE TABLE rebuilt_presence AS
-SELECT 'account' AS k, account_id AS id, month, channel, segment, NULL::boolean AS granted, n FROM cdp.bi_reach_account WHERE n <> 0
-UNION ALL SELECT 'contact', contact_id, month, channel, segment, granted, n FROM cdp.bi_reach_contact WHERE n <> 0
-UNION ALL SELECT 'lead', lead_id, month, channel, segment, NULL, n FROM cdp.bi_reach_lead WHERE n <> 0
-UNION ALL SELECT 'active account', account_id, month, '', segment, NULL, n FROM cdp.bi_active_account WHERE n <> 0
-UNION ALL SELECT 'active contact', contact_id, month, '', segment, NULL, n FROM cdp.bi_active_contact WHERE n <> 0;
+SELECT 'account' AS k, account_id AS id, month, segment, overall, channel, NULL::boolean AS granted, n FROM cdp.bi_reach_account WHERE n <> 0
+UNION ALL SELECT 'contact', contact_id, month, segment, overall, channel, granted, n FROM cdp.bi_reach_contact WHERE n <> 0
+UNION ALL SELECT 'lead', lead_id, month, segment, false, channel, NULL, n FROM cdp.bi_reach_lead WHERE n <> 0;
 SELECT (SELECT count(*) FROM cdp.touchpoint) > 500,
        (SELECT count(*) FROM ((TABLE kept_figures EXCEPT ALL TABLE rebuilt_figures)
                               UNION ALL (TABLE rebuilt_figures EXCEPT ALL TABLE kept_figures)) d),
