@@ -17,7 +17,7 @@ PREV_VERSION = 0.1
 PG_CONFIG ?= pg_config
 
 # Module order matters: each piece may use what the pieces before it created.
-MODULES_ORDER = schema lifecycle normalize company city bant scoring funnel graph views governance
+MODULES_ORDER = schema lifecycle normalize company city bant scoring funnel graph rollup views governance
 
 SQL_PIECES = $(wildcard $(addprefix src/,$(addsuffix .sql,$(MODULES_ORDER))))
 UPGRADE_PIECES = $(wildcard $(addprefix upgrade/$(EXTVERSION)/,$(addsuffix .sql,$(MODULES_ORDER))))

@@ -712,6 +712,11 @@ BEGIN
             EXECUTE pg_catalog.format('GRANT USAGE, SELECT ON SEQUENCE %s TO cdp_admin', t.rel);
             CONTINUE;
         END IF;
+        -- the BI touch rollups (module rollup) count the rows of every
+        -- owner: no role reads them, the views read them through
+        -- cdp.bi_touch_figures and cdp.bi_last_touch (granted below)
+        CONTINUE WHEN t.relkind OPERATOR(pg_catalog.=) 'r' AND t.relname OPERATOR(pg_catalog.~~) 'bi\_%'
+                  AND t.relname OPERATOR(pg_catalog.<>) 'bi_rollup_state';
         IF t.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::"char"[]) THEN
             EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO cdp_admin', t.rel);
         ELSE
@@ -860,6 +865,7 @@ BEGIN
            AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::"char"[]) AND NOT c.relispartition
            AND NOT c.relrowsecurity
            AND c.relname OPERATOR(pg_catalog.!~~) '%\_log'
+           AND (c.relname OPERATOR(pg_catalog.!~~) 'bi\_%' OR c.relname OPERATOR(pg_catalog.=) 'bi_rollup_state')
            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                             WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
                               AND (a.attname OPERATOR(pg_catalog.=) 'owner'
@@ -877,6 +883,10 @@ $$;
 
 -- Reference data everyone reads.
 GRANT SELECT ON @extschema@.city_market, @extschema@.outreach_model TO cdp_sales;
+-- the doors to the touch rollups (module rollup): views with their owner's
+-- rights that show rows only to a reader who may see every row, read by the
+-- BI views whoever reads those
+GRANT SELECT ON @extschema@.bi_touch_figures, @extschema@.bi_last_touch TO cdp_sales;
 -- which contacts were erased (ids and counts only): can_contact and next_touch need it
 GRANT SELECT ON @extschema@.erasure_log TO cdp_sales;
 

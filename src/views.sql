@@ -338,12 +338,24 @@ WITH opp AS (
      WHERE o.stage OPERATOR(pg_catalog.<>) ALL (ARRAY['won', 'lost']::text[])
      GROUP BY o.account_id
 ), tp AS (
-    SELECT t.account_id,
-           pg_catalog.max(t.occurred_at) AS last_touch_at,
-           pg_catalog.count(*) FILTER (WHERE t.occurred_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval)) AS touches_90d
-      FROM @extschema@.touchpoint t
-     WHERE t.account_id IS NOT NULL
-     GROUP BY t.account_id
+    -- the latest interaction: kept per account by the rollup triggers
+    -- (cdp.bi_last_touch) when the reader sees every interaction, else
+    -- computed from the interactions the reader sees
+    -- (cdp.bi_last_touch_live); the last 90 days: an index-only range scan
+    -- of touchpoint_occurred_account_idx.  One aggregate over the three, so
+    -- that the planner knows the result has one row per account.
+    SELECT x.account_id,
+           pg_catalog.max(x.last_touch_at) AS last_touch_at,
+           pg_catalog.sum(x.recent) AS touches_90d
+      FROM (SELECT b.account_id, b.last_touch_at, 0 AS recent FROM @extschema@.bi_last_touch b
+            UNION ALL
+            SELECT l.account_id, l.last_touch_at, 0 FROM @extschema@.bi_last_touch_live() l
+            UNION ALL
+            SELECT t.account_id, NULL, 1
+              FROM @extschema@.touchpoint t
+             WHERE t.occurred_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval)
+               AND t.account_id IS NOT NULL) x
+     GROUP BY x.account_id
 )
 SELECT a.account_id,
        a.name AS account_name,
@@ -687,47 +699,22 @@ COMMENT ON COLUMN @extschema@.metrics_recognize.tagged_contact_rate IS 'Tagged c
 COMMENT ON COLUMN @extschema@.metrics_recognize.verified_contacts IS 'Of those, contacts whose details were confirmed (已核实联系人)';
 COMMENT ON COLUMN @extschema@.metrics_recognize.verified_contact_rate IS 'Verified contacts over new contacts, 0 to 1 (核实率)';
 
+-- From the touch rollups (module rollup) when this session may use them
+-- (cdp.bi_rollups_usable(), a one-time filter), else computed from the
+-- tables by cdp.bi_metrics_reach_live().
 CREATE VIEW @extschema@.metrics_reach WITH (security_invoker = true) AS
-WITH cons AS (
-    -- the latest decision per contact and channel wins
-    SELECT DISTINCT ON (k.contact_id, k.channel) k.contact_id, k.channel, k.granted
-      FROM @extschema@.consent k
-     ORDER BY k.contact_id, k.channel, k.recorded_at DESC, k.consent_id DESC
-), tp AS (
-    SELECT pg_catalog.date_trunc('month', t.occurred_at)::date AS month,
-           coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified') AS segment,
-           t.channel,
-           t.direction,
-           t.channel OPERATOR(pg_catalog.=) ANY (ARRAY['phone', 'email', 'wechat', 'sms', 'visit', 'meeting']::text[]) AS direct,
-           t.outcome OPERATOR(pg_catalog.=) ANY (ARRAY['connected', 'replied', 'opened']::text[]) AS connected,
-           a.account_id,
-           t.contact_id,
-           t.lead_id,
-           k.granted,
-           t.cost
-      FROM @extschema@.touchpoint t
-      LEFT JOIN @extschema@.contact c ON c.contact_id OPERATOR(pg_catalog.=) t.contact_id
-      LEFT JOIN @extschema@.lead l ON l.lead_id OPERATOR(pg_catalog.=) t.lead_id
-      LEFT JOIN @extschema@.account a
-             ON a.account_id OPERATOR(pg_catalog.=) coalesce(t.account_id, c.account_id, l.account_id)
-      LEFT JOIN cons k ON k.contact_id OPERATOR(pg_catalog.=) t.contact_id AND k.channel OPERATOR(pg_catalog.=) t.channel
-)
-SELECT month, segment, channel,
-       pg_catalog.count(*) AS touches,
-       pg_catalog.count(*) FILTER (WHERE direction OPERATOR(pg_catalog.=) 'inbound') AS inbound_touches,
-       pg_catalog.count(*) FILTER (WHERE direction OPERATOR(pg_catalog.=) 'outbound') AS outbound_touches,
-       pg_catalog.count(*) FILTER (WHERE direct) AS direct_touches,
-       pg_catalog.count(*) FILTER (WHERE NOT direct) AS indirect_touches,
-       pg_catalog.count(*) FILTER (WHERE connected) AS connected_touches,
-       pg_catalog.count(DISTINCT account_id) AS reached_accounts,
-       pg_catalog.count(DISTINCT contact_id) AS reached_contacts,
-       pg_catalog.count(DISTINCT lead_id) AS reached_leads,
-       pg_catalog.count(DISTINCT contact_id) FILTER (WHERE granted) AS reached_contacts_with_consent,
-       pg_catalog.count(*) FILTER (WHERE direction OPERATOR(pg_catalog.=) 'outbound' AND contact_id IS NOT NULL
-                                     AND granted IS NOT TRUE) AS outbound_without_consent,
-       coalesce(pg_catalog.sum(cost), 0) AS cost_cny
-  FROM tp
- GROUP BY month, segment, channel;
+SELECT r.month, r.segment, r.channel, r.touches, r.inbound_touches, r.outbound_touches, r.direct_touches,
+       r.touches OPERATOR(pg_catalog.-) r.direct_touches AS indirect_touches,
+       r.connected_touches, r.reached_accounts, r.reached_contacts, r.reached_leads,
+       r.reached_contacts_with_consent, r.outbound_without_consent, r.cost AS cost_cny
+  FROM @extschema@.bi_touch_figures r
+ WHERE r.touches OPERATOR(pg_catalog.>) 0
+UNION ALL
+SELECT l.month, l.segment, l.channel, l.touches, l.inbound_touches, l.outbound_touches, l.direct_touches,
+       l.indirect_touches, l.connected_touches, l.reached_accounts, l.reached_contacts, l.reached_leads,
+       l.reached_contacts_with_consent, l.outbound_without_consent, l.cost_cny
+  FROM @extschema@.bi_metrics_reach_live() l
+ WHERE NOT @extschema@.bi_rollups_usable();
 COMMENT ON VIEW @extschema@.metrics_reach IS '4R Reach (触达): per month, segment and channel: touches inbound and outbound, direct (one-to-one: phone, email, wechat, sms, visit, meeting) and indirect, who was reached, and whether contacts reached have consent for the channel (latest decision as of now)';
 COMMENT ON COLUMN @extschema@.metrics_reach.month IS 'Month of the interactions (月份), first day of the month';
 COMMENT ON COLUMN @extschema@.metrics_reach.segment IS 'Segment of the account reached (客户分层); unclassified when the touch has no account';
@@ -759,19 +746,12 @@ WITH roles AS (
      WHERE c.account_id IS NOT NULL
      GROUP BY c.account_id
 ), stacked AS (
-    SELECT pg_catalog.date_trunc('month', t.occurred_at)::date AS month,
-           coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified') AS segment,
-           pg_catalog.count(*) AS touches,
-           pg_catalog.count(DISTINCT a.account_id) AS active_accounts,
-           pg_catalog.count(DISTINCT t.contact_id) FILTER (WHERE t.direction OPERATOR(pg_catalog.=) 'inbound') AS active_relationships,
+    -- interactions: the touch rollups (module rollup) when this session may
+    -- use them, else the tables (cdp.bi_relationship_touches)
+    SELECT x.month, x.segment, x.touches, x.active_accounts, x.active_relationships,
            0::bigint AS new_ties, 0::bigint AS opportunities, 0::numeric AS coverage_sum,
            0::bigint AS with_decision_maker, 0::bigint AS new_advocates, 0::bigint AS referrals
-      FROM @extschema@.touchpoint t
-      LEFT JOIN @extschema@.contact c ON c.contact_id OPERATOR(pg_catalog.=) t.contact_id
-      LEFT JOIN @extschema@.lead l ON l.lead_id OPERATOR(pg_catalog.=) t.lead_id
-      JOIN @extschema@.account a
-        ON a.account_id OPERATOR(pg_catalog.=) coalesce(t.account_id, c.account_id, l.account_id)
-     GROUP BY 1, 2
+      FROM @extschema@.bi_relationship_touches() x
     UNION ALL
     SELECT pg_catalog.date_trunc('month', r.created_at)::date,
            coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified'),
@@ -904,17 +884,11 @@ WITH first_order AS (
              GROUP BY 1, 2, 3) b
      GROUP BY b.month, b.segment
     UNION ALL
-    SELECT pg_catalog.date_trunc('month', t.occurred_at)::date,
-           coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified'),
-           0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-           pg_catalog.sum(t.cost)
-      FROM @extschema@.touchpoint t
-      LEFT JOIN @extschema@.contact c ON c.contact_id OPERATOR(pg_catalog.=) t.contact_id
-      LEFT JOIN @extschema@.lead l ON l.lead_id OPERATOR(pg_catalog.=) t.lead_id
-      LEFT JOIN @extschema@.account a
-             ON a.account_id OPERATOR(pg_catalog.=) coalesce(t.account_id, c.account_id, l.account_id)
-     WHERE t.cost OPERATOR(pg_catalog.>) 0
-     GROUP BY 1, 2
+    -- acquisition cost: the touch rollups (module rollup) when this session
+    -- may use them, else the tables (cdp.bi_return_touch_costs)
+    SELECT x.month, x.segment, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+           x.cost
+      FROM @extschema@.bi_return_touch_costs() x
 ), summed AS (
     SELECT month, segment,
            pg_catalog.sum(leads)::bigint AS leads, pg_catalog.sum(mqls)::bigint AS mqls,
@@ -1194,6 +1168,8 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- fold the touch rollups' delta rows first (module rollup)
+    PERFORM @extschema@.bi_compact_rollups();
     REFRESH MATERIALIZED VIEW CONCURRENTLY @extschema@.metrics_recognize_snapshot;
     REFRESH MATERIALIZED VIEW CONCURRENTLY @extschema@.metrics_reach_snapshot;
     REFRESH MATERIALIZED VIEW CONCURRENTLY @extschema@.metrics_relationship_snapshot;
@@ -1201,5 +1177,5 @@ BEGIN
     RETURN pg_catalog.now();
 END
 $$;
-COMMENT ON FUNCTION @extschema@.refresh_bi_snapshots() IS 'Refreshes the 4R snapshots (metrics_*_snapshot) concurrently, so dashboards read fast figures without blocking; returns the refresh time. Schedule it, e.g. with pg_cron every 15 minutes';
+COMMENT ON FUNCTION @extschema@.refresh_bi_snapshots() IS 'Folds the delta rows of the touch rollups (cdp.bi_compact_rollups), then refreshes the 4R snapshots (metrics_*_snapshot) concurrently, so dashboards read fast figures without blocking; returns the refresh time. Schedule it, e.g. with pg_cron every 15 minutes';
 REVOKE ALL ON FUNCTION @extschema@.refresh_bi_snapshots() FROM PUBLIC;

@@ -17,7 +17,9 @@
 # the ';' that ends it outside dollar quotes; a definition wrapped in
 # install_with_trgm($fn$ ... $fn$) is taken with its wrapper.  CREATE
 # FUNCTION and CREATE VIEW become CREATE OR REPLACE.  A START that matches
-# no line, or more than one, is an error.
+# no line, or more than one, is an error.  A line "--@ src/MODULE.sql" alone
+# is replaced by the whole file: the upgrade piece of a module new in this
+# version.
 set -eu
 update_from=
 update_to=
@@ -83,6 +85,11 @@ for piece in "$@"; do
 	echo "-- ==== $piece ===="
 	grep -v '^\\echo Use "\(CREATE\|ALTER\) EXTENSION' "$piece" | while IFS= read -r line; do
 		case $line in
+		'--@ src/'*.sql)
+			file=${line#--@ }
+			echo "-- (all of $file)"
+			grep -v '^\\echo Use "\(CREATE\|ALTER\) EXTENSION' "$top/$file"
+			;;
 		'--@ src/'*': '*)
 			ref=${line#--@ }
 			file=${ref%%: *}

@@ -16,7 +16,14 @@
 #
 # The data are loaded with session_replication_role = replica (no triggers,
 # no foreign-key checks) and a stage history written directly, so that the
-# load takes minutes, not hours; the views only read.
+# load takes minutes, not hours; the views only read.  The touch rollups
+# (module rollup) are then computed once by cdp.rebuild_bi_rollups()
+# (timed, printed as a ratio to the baseline).
+#
+# Write overhead of the rollup triggers, last: 1000 single-row INSERTs into
+# cdp.touchpoint and one INSERT of 100,000 rows, with the trigger disabled
+# and enabled in the same run, printed as ratios; then the rollups the
+# triggers kept are compared with a rebuild (a difference fails the bench).
 set -eu
 db=cdp_bench_views
 n=${CDP_BENCH_ACCOUNTS:-1000000}
@@ -115,6 +122,12 @@ SELECT 'cdp.lead'::regclass, l.lead_id::text, 'b2b', l.stage, l.created_at FROM 
 INSERT INTO cdp.stage_history (entity, entity_key, model, stage, entered_at)
 SELECT 'cdp.opportunity'::regclass, o.opportunity_id::text, 'opportunity', o.stage, o.created_at FROM cdp.opportunity o;
 SQL
+# the touch rollups (module rollup): the load ran with triggers off, so they
+# are computed once from the rows, as after any such load (timed)
+r0=$(date +%s%N)
+$psql -c "SELECT cdp.rebuild_bi_rollups()" >/dev/null
+r1=$(date +%s%N)
+rebuild_ms=$(((r1 - r0) / 1000000))
 $psql -c "VACUUM ANALYZE"
 t1=$(date +%s)
 $psql -At -c "SELECT format('  data: %s accounts, %s contacts, %s touchpoints, %s stage history rows, %s in %s s',
@@ -151,13 +164,14 @@ log=$(mktemp)
 } >"$script"
 $psql -f "$script" >"$log" 2>&1 || { cat "$log"; exit 1; }
 # pair each label with the "Time:" line after it; keep the faster of two runs
-awk '
+awk -v rebuild="$rebuild_ms" '
 	/^Time: / { if (label != "") { ms = $2 + 0; if (!(label in best) || ms < best[label]) best[label] = ms; order[label] = ++seq } label = ""; next }
 	{ label = $0 }
 	END {
 		base = best["baseline"]
 		printf "  baseline: full scan of cdp.touchpoint %.0f ms\n", base
 		printf "  cdp.refresh_bi_snapshots(): %.0f ms (ratio %.1f)\n", best["refresh"], best["refresh"] / base
+		printf "  cdp.rebuild_bi_rollups() after the load: %.0f ms (ratio %.1f)\n", rebuild, rebuild / base
 		printf "  %-28s %10s %8s %10s %8s  %s\n", "view", "sample ms", "ratio", "question", "ratio", "under 2 s"
 		n = 0
 		for (l in best) if (l ~ / sample$/) { v = substr(l, 1, length(l) - 7); names[++n] = v }
@@ -169,6 +183,56 @@ awk '
 		}
 	}' "$log"
 grep -E 'ERROR' "$log" && status=1 || status=0
+
+# Write overhead of the rollup triggers: 1000 single-row INSERT statements
+# (each its own transaction, as an application logs interactions) and one
+# INSERT of 100,000 rows, with the rollup trigger of cdp.touchpoint disabled
+# and enabled, alternately, twice; the faster run of each counts.
+single=$(mktemp)
+awk -v n="$n" 'BEGIN {
+	split("phone email wechat web visit event sms", ch, " ")
+	for (i = 1; i <= 1000; i++) {
+		a = 1 + (i * 7919) % n; c = 1 + (i * 104729) % n
+		printf "INSERT INTO cdp.touchpoint (account_id, contact_id, channel, direction, kind, outcome, cost, occurred_at) VALUES (%s, %s, \x27%s\x27, \x27%s\x27, \x27bench\x27, \x27connected\x27, %d, now() - interval \x27%d hours\x27);\n",
+			(i % 3 ? a : "NULL"), (i % 3 != 1 ? c : "NULL"), ch[1 + i % 7], (i % 2 ? "inbound" : "outbound"), i % 40, i % 2000
+	}
+}' >"$single"
+bulk="INSERT INTO cdp.touchpoint (account_id, contact_id, channel, direction, kind, outcome, cost, occurred_at)
+SELECT CASE WHEN i % 3 <> 0 THEN 1 + (i * 13) % $n END, CASE WHEN i % 3 <> 1 THEN 1 + (i * 17) % $n END,
+       (ARRAY['phone', 'email', 'wechat', 'web', 'visit', 'event', 'sms'])[1 + i % 7],
+       CASE WHEN i % 2 = 0 THEN 'inbound' ELSE 'outbound' END, 'bench', 'connected', i % 40, now() - make_interval(secs => i * 97)
+  FROM generate_series(1, 100000) i"
+ms_of() { s0=$(date +%s%N); "$@" >/dev/null; s1=$(date +%s%N); echo $(((s1 - s0) / 1000000)); }
+best_single_off=0 best_single_on=0 best_bulk_off=0 best_bulk_on=0
+keep_best() { eval "cur=\$$1"; if [ "$cur" -eq 0 ] || [ "$2" -lt "$cur" ]; then eval "$1=$2"; fi; }
+# (the rows written without the triggers are deleted without them too, so
+# that the rollups are compared below with the rows they were told about)
+single_off=$(mktemp)
+sed "s/'bench'/'bench_untracked'/" "$single" >"$single_off"
+bulk_off=$(echo "$bulk" | sed "s/'bench'/'bench_untracked'/")
+for r in 1 2; do
+	$psql -c "ALTER TABLE cdp.touchpoint DISABLE TRIGGER bi_rollup_insert"
+	keep_best best_single_off "$(ms_of $psql -f "$single_off")"
+	keep_best best_bulk_off "$(ms_of $psql -c "$bulk_off")"
+	$psql -c "ALTER TABLE cdp.touchpoint DISABLE TRIGGER bi_rollup_delete" \
+		-c "DELETE FROM cdp.touchpoint WHERE kind = 'bench_untracked'" \
+		-c "ALTER TABLE cdp.touchpoint ENABLE TRIGGER bi_rollup_delete" \
+		-c "ALTER TABLE cdp.touchpoint ENABLE TRIGGER bi_rollup_insert"
+	keep_best best_single_on "$(ms_of $psql -f "$single")"
+	keep_best best_bulk_on "$(ms_of $psql -c "$bulk")"
+done
+echo "  write overhead of the rollup triggers (load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+awk -v so="$best_single_off" -v sn="$best_single_on" -v bo="$best_bulk_off" -v bn="$best_bulk_on" 'BEGIN {
+	printf "    1000 single-row INSERTs: %d ms without, %d ms with the triggers (ratio %.2f)\n", so, sn, sn / so
+	printf "    one INSERT of 100000 rows: %d ms without, %d ms with the triggers (ratio %.2f)\n", bo, bn, bn / bo
+}'
+# the rollups kept by the triggers equal a rebuild
+kept=$($psql -At -c "CREATE TEMP TABLE k AS SELECT * FROM cdp.metrics_reach;
+                     SELECT cdp.rebuild_bi_rollups() > 0;
+                     SELECT count(*) FROM ((TABLE k EXCEPT ALL TABLE cdp.metrics_reach) UNION ALL (TABLE cdp.metrics_reach EXCEPT ALL TABLE k)) d" | tail -1)
+[ "$kept" = 0 ] && echo "  rollups kept by the triggers through these inserts equal a rebuild" ||
+	{ echo "  rollups kept by the triggers differ from a rebuild in $kept rows"; status=1; }
+rm -f "$single" "$single_off"
 rm -f "$script" "$log"
 "$CDP_BINDIR/dropdb" "$db"
 exit $status

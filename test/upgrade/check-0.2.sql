@@ -92,3 +92,29 @@ SELECT d.account_name, round(d.score::numeric, 2) AS score
  WHERE d.cluster_id IN (SELECT cluster_id FROM dups_02 WHERE account_name IN ('升级测试甲 贸易', 'huaxing keji', 'Tengfei Electronics'))
  ORDER BY d.cluster_id, d.account_id;
 SELECT account_name, matched_by FROM cdp.match_accounts(NULL, 'li@tengfei.cn');
+-- rollup (0.2): the update computed the touch rollups from the
+-- interactions recorded before it; the views read them and equal the
+-- figures computed from the tables, before and after more writes (in the
+-- zone of the session that ran the update, which cut the months)
+SELECT set_config('TimeZone', cdp.bi_rollup_time_zone(), false) IS NOT NULL AS zone_set;
+SELECT cdp.bi_rollups_usable() AS reads_rollups, (SELECT count(*) > 0 FROM cdp.bi_touch_figures) AS has_figures;
+CREATE FUNCTION pg_temp.rollup_check() RETURNS TABLE (figures text, differing bigint) LANGUAGE sql AS $$
+    SELECT 'metrics_reach', count(*)
+      FROM ((SELECT * FROM cdp.metrics_reach EXCEPT ALL SELECT * FROM cdp.bi_metrics_reach_live())
+            UNION ALL (SELECT * FROM cdp.bi_metrics_reach_live() EXCEPT ALL SELECT * FROM cdp.metrics_reach)) d
+    UNION ALL
+    SELECT 'last_touch', count(*)
+      FROM (SELECT account_id, max(occurred_at) AS last_touch_at FROM cdp.touchpoint
+             WHERE account_id IS NOT NULL GROUP BY account_id) t
+      FULL JOIN cdp.bi_last_touch b USING (account_id)
+     WHERE t.last_touch_at IS DISTINCT FROM b.last_touch_at;
+$$;
+SELECT * FROM pg_temp.rollup_check();
+INSERT INTO cdp.touchpoint (account_id, contact_id, channel, direction, kind, cost, occurred_at)
+SELECT min(a.account_id), min(c.contact_id), 'phone', 'outbound', 'call', 12.5, '2026-02-01 10:00+00'
+  FROM cdp.account a, cdp.contact c;
+DELETE FROM cdp.touchpoint WHERE touchpoint_id = (SELECT min(touchpoint_id) FROM cdp.touchpoint);
+SELECT * FROM pg_temp.rollup_check();
+SELECT cdp.bi_compact_rollups() >= 0 AS compacted;
+SELECT * FROM pg_temp.rollup_check();
+SET timezone = 'UTC';

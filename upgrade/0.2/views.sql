@@ -11,3 +11,24 @@
 -- pool_summary: one scan of the open stays, joined to the three tables side
 -- by side (0.1 read a materialized CTE three times).  Same columns.
 --@ src/views.sql: CREATE VIEW @extschema@.pool_summary WITH
+
+-- Touch rollups (module rollup) ----------------------------------------------
+--
+-- The figures that come from cdp.touchpoint are read from the touch
+-- rollups the module rollup keeps (upgrade/0.2/rollup.sql, which runs
+-- before this piece): metrics_reach, the interaction branch of
+-- metrics_relationship, the acquisition-cost branch of metrics_return and
+-- the tp part of sheet_development_strategy; refresh_bi_snapshots folds the
+-- rollups' delta rows.  Same columns, so the views are replaced in place
+-- (comments, grants and the snapshots depending on them stay).
+
+--@ src/views.sql: CREATE VIEW @extschema@.sheet_development_strategy WITH
+
+--@ src/views.sql: CREATE VIEW @extschema@.metrics_reach WITH
+
+--@ src/views.sql: CREATE VIEW @extschema@.metrics_relationship WITH
+
+--@ src/views.sql: CREATE VIEW @extschema@.metrics_return WITH
+
+--@ src/views.sql: CREATE FUNCTION @extschema@.refresh_bi_snapshots(
+--@ src/views.sql: COMMENT ON FUNCTION @extschema@.refresh_bi_snapshots()
