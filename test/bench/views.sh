@@ -137,6 +137,21 @@ $psql -At -c "SELECT format('  data: %s accounts, %s contacts, %s touchpoints, %
 
 script=$(mktemp)
 log=$(mktemp)
+views="sheet_city_market sheet_account_profile sheet_development_strategy sheet_operating_kpis
+	sheet_order_history sheet_completeness metrics_recognize metrics_reach metrics_relationship
+	metrics_return metrics_return_campaign pool_summary metrics_recognize_snapshot
+	metrics_reach_snapshot metrics_relationship_snapshot metrics_return_snapshot"
+question()	# question VIEW: the query a chart asks of it
+{
+	case $1 in
+	sheet_city_market | metrics_* | pool_summary) echo "SELECT * FROM cdp.$1" ;;
+	sheet_completeness) echo "SELECT segment, tier, count(*), avg(completeness), count(*) FILTER (WHERE is_complete) FROM cdp.$1 GROUP BY 1, 2" ;;
+	sheet_order_history) echo "SELECT segment, tier, count(*), sum(own_amount_12m_cny), sum(competitor_amount_12m_cny) FROM cdp.$1 GROUP BY 1, 2" ;;
+	sheet_operating_kpis) echo "SELECT segment, tier, count(*), sum(revenue_12m_cny), avg(share_of_wallet) FROM cdp.$1 GROUP BY 1, 2" ;;
+	sheet_development_strategy) echo "SELECT segment, tier, count(*), sum(open_pipeline_cny), sum(touches_90d) FROM cdp.$1 GROUP BY 1, 2" ;;
+	*) echo "SELECT segment, tier, count(*), sum(contacts), sum(decision_makers) FROM cdp.$1 GROUP BY 1, 2" ;;
+	esac
+}
 {
 	printf '%s\n' '\timing on'
 	printf '%s\n' '\echo refresh'
@@ -144,22 +159,17 @@ log=$(mktemp)
 	for r in 1 2; do
 		printf '%s\n' "\\echo baseline"
 		printf '%s\n' "SELECT count(*), sum(cost) FROM cdp.touchpoint \\g /dev/null"
-		for v in sheet_city_market sheet_account_profile sheet_development_strategy sheet_operating_kpis \
-			sheet_order_history sheet_completeness metrics_recognize metrics_reach metrics_relationship \
-			metrics_return metrics_return_campaign pool_summary metrics_recognize_snapshot \
-			metrics_reach_snapshot metrics_relationship_snapshot metrics_return_snapshot; do
-			printf '%s\n' "\\echo $v sample"
-			printf '%s\n' "SELECT * FROM cdp.$v LIMIT 100 \\g /dev/null"
-			printf '%s\n' "\\echo $v question"
-			case $v in
-			sheet_city_market | metrics_* | pool_summary) printf '%s\n' "SELECT * FROM cdp.$v \\g /dev/null" ;;
-			sheet_completeness) printf '%s\n' "SELECT segment, tier, count(*), avg(completeness), count(*) FILTER (WHERE is_complete) FROM cdp.$v GROUP BY 1, 2 \\g /dev/null" ;;
-			sheet_order_history) printf '%s\n' "SELECT segment, tier, count(*), sum(own_amount_12m_cny), sum(competitor_amount_12m_cny) FROM cdp.$v GROUP BY 1, 2 \\g /dev/null" ;;
-			sheet_operating_kpis) printf '%s\n' "SELECT segment, tier, count(*), sum(revenue_12m_cny), avg(share_of_wallet) FROM cdp.$v GROUP BY 1, 2 \\g /dev/null" ;;
-			sheet_development_strategy) printf '%s\n' "SELECT segment, tier, count(*), sum(open_pipeline_cny), sum(touches_90d) FROM cdp.$v GROUP BY 1, 2 \\g /dev/null" ;;
-			*) printf '%s\n' "SELECT segment, tier, count(*), sum(contacts), sum(decision_makers) FROM cdp.$v GROUP BY 1, 2 \\g /dev/null" ;;
-			esac
+		for v in $views; do
+			printf '%s\n' "\\echo $v sample" "SELECT * FROM cdp.$v LIMIT 100 \\g /dev/null"
+			printf '%s\n' "\\echo $v question" "$(question "$v") \\g /dev/null"
 		done
+		# the questions again with JIT off, as the README advises for a BI
+		# tool's role
+		printf '%s\n' 'SET jit = off'
+		for v in $views; do
+			printf '%s\n' "\\echo $v nojit" "$(question "$v") \\g /dev/null"
+		done
+		printf '%s\n' 'RESET jit'
 	done
 } >"$script"
 $psql -f "$script" >"$log" 2>&1 || { cat "$log"; exit 1; }
@@ -172,14 +182,14 @@ awk -v rebuild="$rebuild_ms" '
 		printf "  baseline: full scan of cdp.touchpoint %.0f ms\n", base
 		printf "  cdp.refresh_bi_snapshots(): %.0f ms (ratio %.1f)\n", best["refresh"], best["refresh"] / base
 		printf "  cdp.rebuild_bi_rollups() after the load: %.0f ms (ratio %.1f)\n", rebuild, rebuild / base
-		printf "  %-28s %10s %8s %10s %8s  %s\n", "view", "sample ms", "ratio", "question", "ratio", "under 2 s"
+		printf "  %-28s %10s %8s %10s %8s %10s  %s\n", "view", "sample ms", "ratio", "question", "ratio", "no JIT", "under 2 s"
 		n = 0
 		for (l in best) if (l ~ / sample$/) { v = substr(l, 1, length(l) - 7); names[++n] = v }
 		# sort by name
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (names[j] < names[i]) { t = names[i]; names[i] = names[j]; names[j] = t }
 		for (i = 1; i <= n; i++) {
-			v = names[i]; s = best[v " sample"]; q = best[v " question"]
-			printf "  %-28s %10.1f %8.3f %10.1f %8.2f  %s\n", v, s, s / base, q, q / base, (q < 2000 && s < 2000 ? "yes" : "NO")
+			v = names[i]; s = best[v " sample"]; q = best[v " question"]; nj = best[v " nojit"]
+			printf "  %-28s %10.1f %8.3f %10.1f %8.2f %10.1f  %s\n", v, s, s / base, q, q / base, nj, (q < 2000 && s < 2000 ? "yes" : (nj < 2000 && s < 2000 ? "no JIT" : "NO"))
 		}
 	}' "$log"
 grep -E 'ERROR' "$log" && status=1 || status=0
