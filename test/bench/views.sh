@@ -165,11 +165,11 @@ question()	# question VIEW: the query a chart asks of it
 		done
 		# the questions again with JIT off, as the README advises for a BI
 		# tool's role
-		printf '%s\n' 'SET jit = off'
+		printf '%s\n' 'SET jit = off;'
 		for v in $views; do
 			printf '%s\n' "\\echo $v nojit" "$(question "$v") \\g /dev/null"
 		done
-		printf '%s\n' 'RESET jit'
+		printf '%s\n' 'RESET jit;'
 	done
 } >"$script"
 $psql -f "$script" >"$log" 2>&1 || { cat "$log"; exit 1; }
