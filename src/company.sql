@@ -416,7 +416,7 @@ COMMENT ON COLUMN @extschema@.lead_match_review.matched_at IS 'When the lead was
 -- Duplicates and merges
 -- ---------------------------------------------------------------------------
 
--- IMMUTABLE: compares two company keys.  Inlined (one expression).
+-- IMMUTABLE: compares two company keys (one similarity computed per call).
 -- company_key_similarity reads a key without Han as pinyin or English, and
 -- so loses what tells homophone brands (华星 and 华兴 are both huaxing) and
 -- industries (Restaurant Chain is no brand) apart: across scripts, and for
@@ -425,13 +425,30 @@ COMMENT ON COLUMN @extschema@.lead_match_review.matched_at IS 'When the lead was
 -- comparison counts from 0.9 only.
 CREATE FUNCTION @extschema@.dup_score(key1 text, key2 text, english_name boolean)
 RETURNS real
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN NOT english_name
-             AND (key1 OPERATOR(pg_catalog.~) '[㐀-䶿一-鿿]') OPERATOR(pg_catalog.=) (key2 OPERATOR(pg_catalog.~) '[㐀-䶿一-鿿]')
-            THEN @extschema@.company_key_similarity(key1, key2)
-            WHEN @extschema@.company_key_similarity(key1, key2) OPERATOR(pg_catalog.>=) 0.9
-            THEN @extschema@.company_key_similarity(key1, key2)
-            ELSE 0 END;
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s real;
+BEGIN
+    -- company_key makes keys of at most 1024 bytes; longer ones are not keys
+    -- (and company_key_similarity takes time quadratic in their length)
+    IF octet_length(key1) > 1024 OR octet_length(key2) > 1024 THEN
+        RAISE EXCEPTION 'company key is too long'
+            USING ERRCODE = '54000',
+                  DETAIL = pg_catalog.format('The keys have %s and %s bytes, the limit is 1024.',
+                                             octet_length(key1), octet_length(key2)),
+                  HINT = 'Pass keys made by cdp.company_key.';
+    END IF;
+    s := @extschema@.company_key_similarity(key1, key2);
+    IF s IS NULL THEN
+        RETURN 0;
+    ELSIF (NOT english_name AND (key1 ~ '[㐀-䶿一-鿿]') = (key2 ~ '[㐀-䶿一-鿿]')) OR s >= 0.9 THEN
+        RETURN s;
+    END IF;
+    RETURN 0;
+END
+$$;
 COMMENT ON FUNCTION @extschema@.dup_score(text, text, boolean) IS 'Score of two company keys for cdp.find_duplicate_accounts: cdp.company_key_similarity, except that a key with Han against one without, or any comparison with an English name (english_name true), counts only from 0.9 (homophone brands and English industry words score high there for different companies); 0 below that';
 
 SELECT @extschema@.install_with_trgm($fn$
