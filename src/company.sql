@@ -639,6 +639,7 @@ DECLARE
     r record;
     open_start timestamptz;
     acct regclass := '@extschema@.account'::regclass;
+    surv_owner name;
 BEGIN
     IF survivor IS NULL OR duplicate IS NULL THEN
         RAISE EXCEPTION 'merge_accounts needs a survivor and a duplicate' USING ERRCODE = '22004';
@@ -775,6 +776,8 @@ BEGIN
     -- A lead left in review between the two accounts (too close to call,
     -- each above the threshold) now has one candidate: it is matched to the
     -- survivor, as the matching trigger would match it, owner notified.
+    SELECT a.owner INTO surv_owner FROM @extschema@.account a WHERE a.account_id = survivor;
+    n := 0;
     FOR r IN
         UPDATE @extschema@.lead_match m
            SET status = 'matched', runner_up_id = NULL, runner_up_score = NULL, matched_at = now()
@@ -783,12 +786,15 @@ BEGIN
         RETURNING m.lead_id, m.score, m.matched_by
     LOOP
         UPDATE @extschema@.lead l SET account_id = survivor WHERE l.lead_id = r.lead_id;
-        PERFORM pg_catalog.pg_notify('cdp_lead_matched',
-                    @extschema@.lead_match_payload(r.lead_id, survivor, a.owner, r.score, r.matched_by))
-           FROM @extschema@.account a WHERE a.account_id = survivor AND a.owner IS NOT NULL;
-        n := coalesce(counts ->> '@extschema@.lead_match (settled)', '0')::bigint + 1;
-        counts := counts || jsonb_build_object('@extschema@.lead_match (settled)', n);
+        IF surv_owner IS NOT NULL THEN
+            PERFORM pg_catalog.pg_notify('cdp_lead_matched',
+                        @extschema@.lead_match_payload(r.lead_id, survivor, surv_owner, r.score, r.matched_by));
+        END IF;
+        n := n + 1;
     END LOOP;
+    IF n > 0 THEN
+        counts := counts || jsonb_build_object('@extschema@.lead_match (settled)', n);
+    END IF;
 
     DELETE FROM @extschema@.account a WHERE a.account_id = duplicate;
     INSERT INTO @extschema@.account_merge_log (survivor_id, duplicate_id, duplicate_row, repointed, set_aside, history)
