@@ -1,9 +1,9 @@
 -- rollup: the touch rollups behind metrics_reach, the interaction figures of
 -- metrics_relationship, the acquisition cost of metrics_return and the
--- latest interaction of sheet_development_strategy.  After any mix of
--- writes, the views read from the rollups must equal the straightforward
--- definitions (those of cdp 0.1: one aggregate over the tables, kept here as
--- the reference).
+-- latest interaction of sheet_development_strategy, and the per-account
+-- sheet summary behind the CDP sheets.  After any mix of writes, the views
+-- read from the rollups must equal the straightforward definitions (those
+-- of cdp 0.1: one aggregate over the tables, kept here as the reference).
 SET client_min_messages = warning;
 CREATE EXTENSION cdp CASCADE;
 RESET client_min_messages;
@@ -78,6 +78,22 @@ SELECT a.account_id, t.last_touch_at, coalesce(t.touches_90d, 0) AS touches_90d
                     count(*) FILTER (WHERE t.occurred_at >= now() - interval '90 days') AS touches_90d
                FROM cdp.touchpoint t WHERE t.account_id IS NOT NULL GROUP BY t.account_id) t
          ON t.account_id = a.account_id;
+-- the per-account figures of sheet_completeness, sheet_account_profile and
+-- metrics_relationship as in cdp 0.1 (contacts aggregated per account), the
+-- profile fields tested by name through cdp.sheet_field
+CREATE VIEW rollup_ref.sheet_figures AS
+SELECT a.account_id,
+       count(c.contact_id)::int AS contacts,
+       count(*) FILTER (WHERE c.verified)::int AS verified_contacts,
+       count(c.decision_role)::int AS tagged_contacts,
+       count(*) FILTER (WHERE c.decision_role = 'decision_maker')::int AS decision_makers,
+       count(DISTINCT c.decision_role) FILTER (WHERE c.decision_role = ANY (cdp.decision_roles_required()))::int AS chain_roles,
+       coalesce((SELECT sum(1 << f.bit) FROM cdp.sheet_field f, cdp.account_profile p
+                  WHERE p.account_id = a.account_id AND f.sheet <> 'account'
+                    AND btrim(to_jsonb(p) ->> f.field::text) <> ''), 0)::int AS profile_mask
+  FROM cdp.account a
+  LEFT JOIN cdp.contact c ON c.account_id = a.account_id
+ GROUP BY a.account_id;
 
 -- rows of each comparison that differ (0 everywhere is the expected result)
 -- and whether there was anything to compare
@@ -116,6 +132,22 @@ BEGIN
             UNION ALL (SELECT * FROM rollup_ref.strategy_touches
                        EXCEPT ALL SELECT account_id, last_touch_at, touches_90d FROM cdp.sheet_development_strategy)) d;
     RETURN NEXT;
+    -- the summary the sheets join: accounts without a row have nothing
+    figures := 'sheet_summary';
+    SELECT EXISTS (SELECT FROM rollup_ref.sheet_figures WHERE contacts > 0 AND profile_mask <> 0) INTO has_rows;
+    SELECT count(*) INTO differing
+      FROM cdp.account a
+      LEFT JOIN cdp.bi_account_sheet_current k USING (account_id)
+      JOIN rollup_ref.sheet_figures r USING (account_id)
+     WHERE (coalesce(k.contacts, 0), coalesce(k.verified_contacts, 0), coalesce(k.tagged_contacts, 0),
+            coalesce(k.decision_makers, 0), coalesce(k.chain_roles, 0), coalesce(k.profile_mask, 0))
+           IS DISTINCT FROM (r.contacts, r.verified_contacts, r.tagged_contacts, r.decision_makers, r.chain_roles, r.profile_mask);
+    RETURN NEXT;
+    figures := 'sheet_account_profile';
+    SELECT count(*) INTO differing
+      FROM cdp.sheet_account_profile v JOIN rollup_ref.sheet_figures r USING (account_id)
+     WHERE (v.contacts, v.verified_contacts, v.decision_makers) IS DISTINCT FROM (r.contacts, r.verified_contacts, r.decision_makers);
+    RETURN NEXT;
 END
 $$;
 
@@ -127,8 +159,9 @@ INSERT INTO cdp.account (name, segment, employees, annual_revenue, created_at)
 SELECT 'rollup ' || i, (ARRAY['big_b', 'small_c', NULL, NULL])[1 + i % 4], (ARRAY[0, 20, 500, NULL])[1 + i % 3 + i % 2],
        CASE WHEN i % 5 = 0 THEN 2e6 END, '2024-01-01'::timestamptz + i * interval '1 day'
   FROM generate_series(1, 40) i;
-INSERT INTO cdp.contact (account_id, name, created_at)
-SELECT CASE WHEN i % 6 <> 0 THEN a.ids[1 + (i * 7) % 40] END, 'rollup contact ' || i, '2024-01-01'
+INSERT INTO cdp.contact (account_id, name, decision_role, verified, created_at)
+SELECT CASE WHEN i % 6 <> 0 THEN a.ids[1 + (i * 7) % 40] END, 'rollup contact ' || i,
+       (ARRAY['decision_maker', 'user', NULL, 'procurement', 'gatekeeper'])[1 + i % 5], i % 4 = 0, '2024-01-01'
   FROM generate_series(1, 60) i,
        (SELECT array_agg(account_id ORDER BY account_id) AS ids FROM cdp.account) a;
 INSERT INTO cdp.lead (company_name, account_id, created_at)
@@ -196,6 +229,22 @@ BEGIN
      WHERE contact_id IN (SELECT c FROM unnest(i.con[1:54]) c ORDER BY random() LIMIT 6);
     UPDATE cdp.lead SET account_id = CASE WHEN random() < 0.3 THEN NULL ELSE pg_temp.pick(i.acc, 32) END
      WHERE lead_id IN (SELECT l FROM unnest(i.lea) l ORDER BY random() LIMIT 3);
+    -- contacts change role and verification; CDP sheets are written,
+    -- blanked and removed (the sheet summary)
+    UPDATE cdp.contact SET decision_role = (ARRAY['decision_maker', 'approver', 'finance', 'it', 'champion', NULL])[1 + (random() * 5)::int],
+                           verified = random() < 0.5
+     WHERE contact_id IN (SELECT c FROM unnest(i.con[1:54]) c ORDER BY random() LIMIT 8);
+    UPDATE cdp.contact SET title = 'no summary change'
+     WHERE contact_id IN (SELECT c FROM unnest(i.con[1:54]) c ORDER BY random() LIMIT 8);
+    INSERT INTO cdp.account_profile (account_id, scale, pain_points, service_fit, profit_level, equipment_budget)
+    SELECT a, CASE WHEN random() < 0.6 THEN 'sites' END, CASE WHEN random() < 0.3 THEN '   ' ELSE 'delivery' END,
+           CASE WHEN random() < 0.5 THEN 'fit' END, CASE WHEN random() < 0.5 THEN 'high' END,
+           CASE WHEN random() < 0.5 THEN 1000 END
+      FROM (SELECT a FROM unnest(i.acc[1:32]) a ORDER BY random() LIMIT 6) x
+        ON CONFLICT (account_id) DO UPDATE SET scale = excluded.scale, pain_points = excluded.pain_points,
+           service_fit = excluded.service_fit, profit_level = excluded.profit_level, equipment_budget = excluded.equipment_budget;
+    DELETE FROM cdp.account_profile
+     WHERE account_id IN (SELECT a FROM unnest(i.acc[1:32]) a ORDER BY random() LIMIT 1);
     -- consent decisions, several per contact and channel in one statement
     INSERT INTO cdp.consent (contact_id, channel, granted, recorded_at)
     SELECT pg_temp.pick(i.con, 54), (ARRAY['email', 'phone', 'wechat'])[1 + (random() * 2)::int], random() < 0.5,
@@ -256,6 +305,22 @@ SELECT (SELECT count(*) FROM cdp.bi_touch_rollup) AS rollup_rows, (SELECT count(
        (SELECT count(*) FROM cdp.bi_account_last_touch) AS last_touch_rows;
 SELECT * FROM pg_temp.rollup_diff();
 ROLLBACK;
+-- the sheet summary: a wrong row is seen; TRUNCATE of the profiles or of
+-- the contacts (with what refers to them) clears its part
+BEGIN;
+UPDATE cdp.bi_account_sheet SET chain_roles = chain_roles + 1
+ WHERE account_id = (SELECT min(account_id) FROM cdp.bi_account_sheet WHERE contacts > 0);
+SELECT * FROM pg_temp.rollup_diff() WHERE figures = 'sheet_summary';
+ROLLBACK;
+BEGIN;
+TRUNCATE cdp.account_profile;
+SELECT count(*) FILTER (WHERE profile_mask <> 0) AS masks_left FROM cdp.bi_account_sheet;
+SELECT * FROM pg_temp.rollup_diff() WHERE figures LIKE 'sheet%';
+ALTER TABLE cdp.consent DISABLE TRIGGER consent_no_truncate;
+TRUNCATE cdp.contact CASCADE;
+SELECT count(*) FILTER (WHERE contacts <> 0 OR chain_roles <> 0) AS contact_counts_left FROM cdp.bi_account_sheet;
+SELECT * FROM pg_temp.rollup_diff() WHERE figures LIKE 'sheet%';
+ROLLBACK;
 -- another session time zone: the views compute from the tables (exact,
 -- months in that zone) until the rollups are rebuilt in it
 SET timezone = 'Asia/Shanghai';
@@ -282,6 +347,8 @@ GRANT USAGE ON SCHEMA rollup_ref TO cdp_analyst;
 GRANT SELECT ON ALL TABLES IN SCHEMA rollup_ref TO cdp_analyst;
 UPDATE cdp.account SET owner = 'rollup_rep' WHERE account_id IN (SELECT acc[1] FROM rollup_ids);
 UPDATE cdp.touchpoint SET owner = 'rollup_rep' WHERE account_id IN (SELECT acc[1] FROM rollup_ids);
+UPDATE cdp.contact SET owner = 'rollup_rep'
+ WHERE contact_id IN (SELECT contact_id FROM cdp.contact WHERE account_id IN (SELECT acc[1] FROM rollup_ids) LIMIT 1);
 SET ROLE cdp_analyst;
 SELECT cdp.bi_rollups_usable() AS analyst_reads_rollups, count(*) > 0 AS analyst_sees_figures FROM cdp.bi_touch_figures;
 SELECT * FROM pg_temp.rollup_diff();
@@ -293,6 +360,11 @@ SELECT sum(touches) = (SELECT count(*) FROM cdp.touchpoint) AS rep_counts_own_to
        (SELECT count(*) FROM cdp.touchpoint) > 0 AS rep_has_touches
   FROM cdp.metrics_reach;
 SELECT count(*) FILTER (WHERE last_touch_at IS NOT NULL) = 1 AS rep_sees_own_last_touch FROM cdp.sheet_development_strategy;
+-- the sheets count the contacts the rep sees, at the accounts the rep sees
+SELECT (SELECT count(*) FROM cdp.bi_account_sheet_figures) AS rep_sheet_summary_rows,
+       sum(contacts) = (SELECT count(*) FROM cdp.contact c JOIN cdp.account a USING (account_id)) AS rep_counts_own_contacts,
+       (SELECT count(*) FROM cdp.contact) > 0 AS rep_has_contacts
+  FROM cdp.sheet_account_profile;
 -- invalid: the rollup tables themselves are not for reps (42501)
 \set VERBOSITY sqlstate
 SELECT count(*) FROM cdp.bi_reach_account;

@@ -714,7 +714,8 @@ BEGIN
         END IF;
         -- the BI touch rollups (module rollup) count the rows of every
         -- owner: no role reads them, the views read them through
-        -- cdp.bi_touch_figures and cdp.bi_last_touch (granted below)
+        -- cdp.bi_touch_figures, cdp.bi_last_touch and cdp.bi_account_sheet_figures
+        -- (granted below)
         CONTINUE WHEN t.relkind OPERATOR(pg_catalog.=) 'r' AND t.relname OPERATOR(pg_catalog.~~) 'bi\_%'
                   AND t.relname OPERATOR(pg_catalog.<>) 'bi_rollup_state';
         IF t.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::"char"[]) THEN
@@ -886,7 +887,7 @@ GRANT SELECT ON @extschema@.city_market, @extschema@.outreach_model TO cdp_sales
 -- the doors to the touch rollups (module rollup): views with their owner's
 -- rights that show rows only to a reader who may see every row, read by the
 -- BI views whoever reads those
-GRANT SELECT ON @extschema@.bi_touch_figures, @extschema@.bi_last_touch TO cdp_sales;
+GRANT SELECT ON @extschema@.bi_touch_figures, @extschema@.bi_last_touch, @extschema@.bi_account_sheet_figures TO cdp_sales;
 -- which contacts were erased (ids and counts only): can_contact and next_touch need it
 GRANT SELECT ON @extschema@.erasure_log TO cdp_sales;
 

@@ -228,7 +228,7 @@ BEGIN
     -- does not restrict, or restricts with a policy that lets every row
     -- through (cdp_admin, cdp_analyst) and no restrictive policy
     FOREACH t IN ARRAY ARRAY['@extschema@.touchpoint', '@extschema@.account', '@extschema@.contact',
-                             '@extschema@.lead', '@extschema@.consent']::regclass[] LOOP
+                             '@extschema@.lead', '@extschema@.consent', '@extschema@.account_profile']::regclass[] LOOP
         CONTINUE WHEN NOT pg_catalog.row_security_active(t);
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy p
                         WHERE p.polrelid OPERATOR(pg_catalog.=) t AND p.polpermissive
@@ -250,7 +250,7 @@ BEGIN
     RETURN true;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.bi_rollups_visible() IS 'true when the reader sees every row of touchpoint, account, contact, lead and consent (no row-level security, or a policy letting every row through, as for cdp_admin and cdp_analyst), so that rollups over all rows show them nothing more';
+COMMENT ON FUNCTION @extschema@.bi_rollups_visible() IS 'true when the reader sees every row of touchpoint, account, contact, lead, consent and account_profile (no row-level security, or a policy letting every row through, as for cdp_admin and cdp_analyst), so that rollups over all rows show them nothing more';
 
 -- STABLE: depends on the session and the catalog.  PL/pgSQL: never inlined.
 CREATE FUNCTION @extschema@.bi_rollups_usable() RETURNS boolean
@@ -1155,7 +1155,8 @@ BEGIN
         END IF;
     END IF;
     -- writers wait while the rollups are rebuilt; readers do not
-    LOCK TABLE @extschema@.touchpoint, @extschema@.account, @extschema@.contact, @extschema@.lead, @extschema@.consent
+    LOCK TABLE @extschema@.touchpoint, @extschema@.account, @extschema@.contact, @extschema@.lead, @extschema@.consent,
+               @extschema@.account_profile
         IN SHARE MODE;
     IF time_zone IS NOT NULL THEN
         DELETE FROM @extschema@.bi_rollup_state s WHERE NOT s.builtin;
@@ -1230,9 +1231,241 @@ BEGIN
     UNION ALL
     SELECT month, segment, channel, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, pg_catalog.count(*), 0, 0 FROM i_lead GROUP BY 1, 2, 3;
     PERFORM @extschema@.bi_compact_rollups();
+    PERFORM @extschema@.bi_account_sheet_rebuild();
     SELECT pg_catalog.count(*) INTO n FROM @extschema@.bi_touch_rollup;
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.rebuild_bi_rollups(text) IS 'Recomputes the BI touch rollups from the tables (after a load with triggers off, e.g. session_replication_role = replica), optionally cutting months in another time zone from now on (e.g. ''Asia/Shanghai''); blocks writers of touchpoint, account, contact, lead and consent meanwhile; returns the number of month, segment and channel rows. Unknown zone: 22023';
+COMMENT ON FUNCTION @extschema@.rebuild_bi_rollups(text) IS 'Recomputes the BI touch rollups from the tables (after a load with triggers off, e.g. session_replication_role = replica), optionally cutting months in another time zone from now on (e.g. ''Asia/Shanghai''); and the per-account sheet summary (bi_account_sheet); blocks writers of touchpoint, account, contact, lead, consent and account_profile meanwhile; returns the number of month, segment and channel rows. Unknown zone: 22023';
 REVOKE ALL ON FUNCTION @extschema@.rebuild_bi_rollups(text) FROM PUBLIC;
+
+-- Account sheet summary -----------------------------------------------------------
+--
+-- What the CDP sheets need per account from the tables around it, kept by
+-- the database so that sheet_completeness, sheet_account_profile,
+-- metrics_recognize and metrics_relationship join one row per account
+-- instead of aggregating 1M contacts and testing 15 profile fields at each
+-- question: the counts of its contacts (all, verified, tagged with a
+-- decision role, decision makers, required decision roles covered) and the
+-- bits of the CDP sheet fields its profile fills (cdp.sheet_field).
+--
+-- Statement-level AFTER triggers on cdp.contact and cdp.account_profile
+-- collect the accounts a statement changed and recompute their rows from the
+-- tables (cdp.bi_account_sheet_recompute): first the rows are created or
+-- locked in account order (waiting for a writer in flight on the same
+-- account), then a new statement, with a new snapshot in READ COMMITTED,
+-- counts what is now committed plus the writer's own rows.  A recomputation
+-- is exact whatever happened before, so there is nothing to fold.  Readers
+-- go through the security-barrier view bi_account_sheet_figures (rows only
+-- for a session that sees every row, cdp.bi_rollups_visible()); the views
+-- compute the same figures live (cdp.bi_account_sheet_live()) for others.
+
+CREATE TABLE @extschema@.bi_account_sheet (
+    account_id bigint PRIMARY KEY REFERENCES @extschema@.account ON DELETE CASCADE,
+    contacts integer NOT NULL DEFAULT 0,
+    verified_contacts integer NOT NULL DEFAULT 0,
+    tagged_contacts integer NOT NULL DEFAULT 0,
+    decision_makers integer NOT NULL DEFAULT 0,
+    chain_roles integer NOT NULL DEFAULT 0,
+    profile_mask integer NOT NULL DEFAULT 0
+) WITH (fillfactor = 80);
+COMMENT ON TABLE @extschema@.bi_account_sheet IS 'Per-account summary behind the CDP sheets and the Recognize and Relationship metrics (internal, kept by triggers on cdp.contact and cdp.account_profile): contact counts and the sheet fields the profile fills';
+COMMENT ON COLUMN @extschema@.bi_account_sheet.account_id IS 'Account';
+COMMENT ON COLUMN @extschema@.bi_account_sheet.contacts IS 'Contacts at the account';
+COMMENT ON COLUMN @extschema@.bi_account_sheet.verified_contacts IS 'Of those, verified';
+COMMENT ON COLUMN @extschema@.bi_account_sheet.tagged_contacts IS 'Of those, with a decision role';
+COMMENT ON COLUMN @extschema@.bi_account_sheet.decision_makers IS 'Of those, decision makers';
+COMMENT ON COLUMN @extschema@.bi_account_sheet.chain_roles IS 'Roles of cdp.decision_roles_required() the account has a contact for';
+COMMENT ON COLUMN @extschema@.bi_account_sheet.profile_mask IS 'Bits (cdp.sheet_field.bit) of the CDP sheet fields the account''s profile fills; 0 without a profile';
+-- kept by pg_dump with the rows it summarises, like the touch rollups
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.bi_account_sheet', '');
+
+-- IMMUTABLE: a function of the values of one profile row.  SQL, inlined.
+-- Text fields count when they hold more than blanks.
+CREATE FUNCTION @extschema@.sheet_profile_mask(p @extschema@.account_profile) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (CASE WHEN pg_catalog.btrim(p.legal_representative) OPERATOR(pg_catalog.<>) '' THEN 1 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.org_structure) OPERATOR(pg_catalog.<>) '' THEN 2 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.decision_process) OPERATOR(pg_catalog.<>) '' THEN 4 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.scale) OPERATOR(pg_catalog.<>) '' THEN 8 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.development_plan) OPERATOR(pg_catalog.<>) '' THEN 16 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.pain_points) OPERATOR(pg_catalog.<>) '' THEN 32 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.service_fit) OPERATOR(pg_catalog.<>) '' THEN 64 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.key_people) OPERATOR(pg_catalog.<>) '' THEN 128 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.key_person_actions) OPERATOR(pg_catalog.<>) '' THEN 256 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.action_plan) OPERATOR(pg_catalog.<>) '' THEN 512 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN p.profit_level IS NOT NULL THEN 1024 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN p.acquisition_cost IS NOT NULL THEN 2048 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN p.equipment_budget IS NOT NULL THEN 4096 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN p.annual_purchase_volume IS NOT NULL THEN 8192 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.current_supplier) OPERATOR(pg_catalog.<>) '' THEN 16384 ELSE 0 END);
+COMMENT ON FUNCTION @extschema@.sheet_profile_mask(@extschema@.account_profile) IS 'Bits (cdp.sheet_field.bit 0 to 14) of the CDP sheet fields a profile row fills: text with more than blanks, numbers and levels not NULL';
+
+-- STABLE, SECURITY INVOKER: the reader's rows.  SQL, inlined into the views.
+CREATE FUNCTION @extschema@.bi_account_sheet_live()
+RETURNS TABLE (account_id bigint, contacts integer, verified_contacts integer, tagged_contacts integer,
+               decision_makers integer, chain_roles integer, profile_mask integer)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    -- a row per account, so that a condition on the account reaches the
+    -- contacts and the profile through the join keys
+    SELECT a.account_id,
+           coalesce(c.contacts, 0), coalesce(c.verified_contacts, 0), coalesce(c.tagged_contacts, 0),
+           coalesce(c.decision_makers, 0), coalesce(c.chain_roles, 0),
+           coalesce(@extschema@.sheet_profile_mask(p.*), 0)
+      FROM @extschema@.account a
+      LEFT JOIN (SELECT c.account_id,
+                        pg_catalog.count(*)::integer AS contacts,
+                        pg_catalog.count(*) FILTER (WHERE c.verified)::integer AS verified_contacts,
+                        pg_catalog.count(c.decision_role)::integer AS tagged_contacts,
+                        pg_catalog.count(*) FILTER (WHERE c.decision_role OPERATOR(pg_catalog.=) 'decision_maker')::integer AS decision_makers,
+                        pg_catalog.count(DISTINCT c.decision_role) FILTER (
+                            WHERE c.decision_role OPERATOR(pg_catalog.=) ANY (@extschema@.decision_roles_required()))::integer AS chain_roles
+                   FROM @extschema@.contact c
+                  GROUP BY c.account_id) c ON c.account_id OPERATOR(pg_catalog.=) a.account_id
+      LEFT JOIN @extschema@.account_profile p ON p.account_id OPERATOR(pg_catalog.=) a.account_id;
+END;
+COMMENT ON FUNCTION @extschema@.bi_account_sheet_live() IS 'The figures of bi_account_sheet computed from the contacts and profiles the reader sees (internal: the BI views'' path for readers row-level security restricts)';
+
+CREATE VIEW @extschema@.bi_account_sheet_figures WITH (security_barrier = true) AS
+SELECT s.account_id, s.contacts, s.verified_contacts, s.tagged_contacts, s.decision_makers, s.chain_roles, s.profile_mask
+  FROM @extschema@.bi_account_sheet s
+ WHERE @extschema@.bi_rollups_visible();
+COMMENT ON VIEW @extschema@.bi_account_sheet_figures IS 'Per-account sheet summary (internal): bi_account_sheet for a session that sees every row (cdp.bi_rollups_visible()), no rows for others';
+COMMENT ON COLUMN @extschema@.bi_account_sheet_figures.account_id IS 'Account';
+COMMENT ON COLUMN @extschema@.bi_account_sheet_figures.contacts IS 'Contacts at the account';
+COMMENT ON COLUMN @extschema@.bi_account_sheet_figures.verified_contacts IS 'Of those, verified';
+COMMENT ON COLUMN @extschema@.bi_account_sheet_figures.tagged_contacts IS 'Of those, with a decision role';
+COMMENT ON COLUMN @extschema@.bi_account_sheet_figures.decision_makers IS 'Of those, decision makers';
+COMMENT ON COLUMN @extschema@.bi_account_sheet_figures.chain_roles IS 'Roles of cdp.decision_roles_required() the account has a contact for';
+COMMENT ON COLUMN @extschema@.bi_account_sheet_figures.profile_mask IS 'Bits of the CDP sheet fields the profile fills';
+
+-- What every reader of the sheets joins: the kept summary, or the live one.
+-- (Two branches behind one-time filters; exactly one returns rows.)
+CREATE VIEW @extschema@.bi_account_sheet_current WITH (security_invoker = true) AS
+SELECT f.account_id, f.contacts, f.verified_contacts, f.tagged_contacts, f.decision_makers, f.chain_roles, f.profile_mask
+  FROM @extschema@.bi_account_sheet_figures f
+UNION ALL
+SELECT l.account_id, l.contacts, l.verified_contacts, l.tagged_contacts, l.decision_makers, l.chain_roles, l.profile_mask
+  FROM @extschema@.bi_account_sheet_live() l
+ WHERE NOT @extschema@.bi_rollups_visible();
+COMMENT ON VIEW @extschema@.bi_account_sheet_current IS 'Per-account sheet summary as the reader may see it (internal): the kept summary when the reader sees every row (accounts that never had a contact or profile have no row), else computed from the rows the reader sees';
+COMMENT ON COLUMN @extschema@.bi_account_sheet_current.account_id IS 'Account';
+COMMENT ON COLUMN @extschema@.bi_account_sheet_current.contacts IS 'Contacts at the account';
+COMMENT ON COLUMN @extschema@.bi_account_sheet_current.verified_contacts IS 'Of those, verified';
+COMMENT ON COLUMN @extschema@.bi_account_sheet_current.tagged_contacts IS 'Of those, with a decision role';
+COMMENT ON COLUMN @extschema@.bi_account_sheet_current.decision_makers IS 'Of those, decision makers';
+COMMENT ON COLUMN @extschema@.bi_account_sheet_current.chain_roles IS 'Roles of cdp.decision_roles_required() the account has a contact for';
+COMMENT ON COLUMN @extschema@.bi_account_sheet_current.profile_mask IS 'Bits of the CDP sheet fields the profile fills';
+
+-- VOLATILE: writes bi_account_sheet.  Called by the triggers below (which
+-- are SECURITY DEFINER) with the changed accounts in any order.
+CREATE FUNCTION @extschema@.bi_account_sheet_recompute(accounts bigint[]) RETURNS void
+LANGUAGE plpgsql STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    keys bigint[];
+BEGIN
+    keys := ARRAY(SELECT DISTINCT u.a FROM pg_catalog.unnest(accounts) u(a) WHERE u.a IS NOT NULL ORDER BY 1);
+    IF pg_catalog.cardinality(keys) OPERATOR(pg_catalog.=) 0 THEN
+        RETURN;
+    END IF;
+    -- create or lock the rows, in account order; an account deleted in the
+    -- meantime has nothing to summarise
+    INSERT INTO @extschema@.bi_account_sheet AS s (account_id)
+    SELECT a.account_id FROM @extschema@.account a
+     WHERE a.account_id OPERATOR(pg_catalog.=) ANY (keys)
+     ORDER BY a.account_id
+        ON CONFLICT (account_id) DO UPDATE SET contacts = s.contacts;
+    -- a new statement: counts what is committed now
+    UPDATE @extschema@.bi_account_sheet s
+       SET contacts = x.contacts, verified_contacts = x.verified_contacts, tagged_contacts = x.tagged_contacts,
+           decision_makers = x.decision_makers, chain_roles = x.chain_roles,
+           profile_mask = coalesce((SELECT @extschema@.sheet_profile_mask(p.*) FROM @extschema@.account_profile p
+                                     WHERE p.account_id OPERATOR(pg_catalog.=) s.account_id), 0)
+      FROM (SELECT k.a,
+                   pg_catalog.count(c.contact_id)::integer AS contacts,
+                   pg_catalog.count(*) FILTER (WHERE c.verified)::integer AS verified_contacts,
+                   pg_catalog.count(c.decision_role)::integer AS tagged_contacts,
+                   pg_catalog.count(*) FILTER (WHERE c.decision_role OPERATOR(pg_catalog.=) 'decision_maker')::integer AS decision_makers,
+                   pg_catalog.count(DISTINCT c.decision_role) FILTER (
+                       WHERE c.decision_role OPERATOR(pg_catalog.=) ANY (@extschema@.decision_roles_required()))::integer AS chain_roles
+              FROM pg_catalog.unnest(keys) k(a)
+              LEFT JOIN @extschema@.contact c ON c.account_id OPERATOR(pg_catalog.=) k.a
+             GROUP BY k.a) x
+     WHERE s.account_id OPERATOR(pg_catalog.=) x.a;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bi_account_sheet_recompute(bigint[]) IS 'Recomputes the per-account sheet summary (bi_account_sheet) of the given accounts from their contacts and profile (internal, used by the triggers on cdp.contact and cdp.account_profile)';
+REVOKE ALL ON FUNCTION @extschema@.bi_account_sheet_recompute(bigint[]) FROM PUBLIC;
+
+-- VOLATILE, SECURITY DEFINER: the summary is the extension owner's and
+-- counts every row, whoever writes.  One function for the statement
+-- triggers of both tables (their rows have account_id; a contact's other
+-- columns only matter when they change).
+CREATE FUNCTION @extschema@.bi_account_sheet_trigger() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+        IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'contact' THEN
+            UPDATE @extschema@.bi_account_sheet
+               SET contacts = 0, verified_contacts = 0, tagged_contacts = 0, decision_makers = 0, chain_roles = 0;
+        ELSE
+            UPDATE @extschema@.bi_account_sheet SET profile_mask = 0;
+        END IF;
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+        PERFORM @extschema@.bi_account_sheet_recompute(ARRAY(SELECT n.account_id FROM bi_new n));
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+        PERFORM @extschema@.bi_account_sheet_recompute(ARRAY(SELECT o.account_id FROM bi_old o));
+    ELSIF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'contact' THEN
+        PERFORM @extschema@.bi_account_sheet_recompute(ARRAY(
+            SELECT u.a FROM bi_old o JOIN bi_new n ON n.contact_id OPERATOR(pg_catalog.=) o.contact_id
+             CROSS JOIN LATERAL (VALUES (o.account_id), (n.account_id)) u(a)
+             WHERE o.account_id IS DISTINCT FROM n.account_id
+                OR o.decision_role IS DISTINCT FROM n.decision_role
+                OR o.verified IS DISTINCT FROM n.verified));
+    ELSE
+        PERFORM @extschema@.bi_account_sheet_recompute(ARRAY(
+            SELECT o.account_id FROM bi_old o UNION SELECT n.account_id FROM bi_new n));
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bi_account_sheet_trigger() IS 'Trigger on cdp.contact and cdp.account_profile (per statement): recomputes the sheet summary of the accounts the statement changed';
+CREATE TRIGGER bi_sheet_insert AFTER INSERT ON @extschema@.contact
+    REFERENCING NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
+CREATE TRIGGER bi_sheet_update AFTER UPDATE ON @extschema@.contact
+    REFERENCING OLD TABLE AS bi_old NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
+CREATE TRIGGER bi_sheet_delete AFTER DELETE ON @extschema@.contact
+    REFERENCING OLD TABLE AS bi_old FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
+CREATE TRIGGER bi_sheet_truncate AFTER TRUNCATE ON @extschema@.contact
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
+CREATE TRIGGER bi_sheet_insert AFTER INSERT ON @extschema@.account_profile
+    REFERENCING NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
+CREATE TRIGGER bi_sheet_update AFTER UPDATE ON @extschema@.account_profile
+    REFERENCING OLD TABLE AS bi_old NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
+CREATE TRIGGER bi_sheet_delete AFTER DELETE ON @extschema@.account_profile
+    REFERENCING OLD TABLE AS bi_old FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
+CREATE TRIGGER bi_sheet_truncate AFTER TRUNCATE ON @extschema@.account_profile
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
+
+-- VOLATILE: rewrites the summary (inside cdp.rebuild_bi_rollups).
+CREATE FUNCTION @extschema@.bi_account_sheet_rebuild() RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    TRUNCATE @extschema@.bi_account_sheet;
+    INSERT INTO @extschema@.bi_account_sheet
+    SELECT l.account_id, l.contacts, l.verified_contacts, l.tagged_contacts, l.decision_makers, l.chain_roles, l.profile_mask
+      FROM @extschema@.bi_account_sheet_live() l
+     WHERE l.contacts OPERATOR(pg_catalog.>) 0 OR l.profile_mask OPERATOR(pg_catalog.<>) 0
+        OR EXISTS (SELECT 1 FROM @extschema@.account_profile p WHERE p.account_id OPERATOR(pg_catalog.=) l.account_id)
+     ORDER BY l.account_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bi_account_sheet_rebuild() IS 'Recomputes the whole per-account sheet summary from the tables (internal, part of cdp.rebuild_bi_rollups)';
+REVOKE ALL ON FUNCTION @extschema@.bi_account_sheet_rebuild() FROM PUBLIC;

@@ -128,7 +128,6 @@ GRANT SELECT ON @extschema@.sheet_field, @extschema@.sheet_requirement TO PUBLIC
 
 -- CDP sheets ---------------------------------------------------------------------
 
--- Per account: its contacts, aggregated once over cdp.contact.
 CREATE VIEW @extschema@.sheet_completeness WITH (security_invoker = true) AS
 WITH req AS (
     SELECT r.tier,
@@ -137,32 +136,14 @@ WITH req AS (
       FROM @extschema@.sheet_requirement r
       JOIN @extschema@.sheet_field f USING (field)
      GROUP BY r.tier
-), con AS (
-    SELECT c.account_id,
-           pg_catalog.count(*) AS contacts,
-           pg_catalog.count(*) FILTER (WHERE c.decision_role OPERATOR(pg_catalog.=) 'decision_maker') AS decision_makers
-      FROM @extschema@.contact c
-     WHERE c.account_id IS NOT NULL
-     GROUP BY c.account_id
 ), filled AS (
+    -- the profile fields and contact counts from the per-account sheet
+    -- summary (module rollup: kept by triggers, or computed live for a
+    -- reader row-level security restricts); the account's own fields here
     SELECT a.account_id, a.name, a.tier, a.owner, a.stage, a.created_at,
            @extschema@.segment_of(a.segment, a.employees, a.annual_revenue) AS segment,
            p.updated_at AS profile_updated_at,
-             (CASE WHEN pg_catalog.btrim(p.legal_representative) OPERATOR(pg_catalog.<>) '' THEN 1 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.org_structure) OPERATOR(pg_catalog.<>) '' THEN 2 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.decision_process) OPERATOR(pg_catalog.<>) '' THEN 4 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.scale) OPERATOR(pg_catalog.<>) '' THEN 8 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.development_plan) OPERATOR(pg_catalog.<>) '' THEN 16 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.pain_points) OPERATOR(pg_catalog.<>) '' THEN 32 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.service_fit) OPERATOR(pg_catalog.<>) '' THEN 64 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.key_people) OPERATOR(pg_catalog.<>) '' THEN 128 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.key_person_actions) OPERATOR(pg_catalog.<>) '' THEN 256 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.action_plan) OPERATOR(pg_catalog.<>) '' THEN 512 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN p.profit_level IS NOT NULL THEN 1024 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN p.acquisition_cost IS NOT NULL THEN 2048 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN p.equipment_budget IS NOT NULL THEN 4096 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN p.annual_purchase_volume IS NOT NULL THEN 8192 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.current_supplier) OPERATOR(pg_catalog.<>) '' THEN 16384 ELSE 0 END)
+             coalesce(c.profile_mask, 0)
            OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(a.industry) OPERATOR(pg_catalog.<>) '' THEN 32768 ELSE 0 END)
            OPERATOR(pg_catalog.|) (CASE WHEN a.employees IS NOT NULL THEN 65536 ELSE 0 END)
            OPERATOR(pg_catalog.|) (CASE WHEN a.annual_revenue IS NOT NULL THEN 131072 ELSE 0 END)
@@ -172,7 +153,7 @@ WITH req AS (
            OPERATOR(pg_catalog.|) (CASE WHEN c.decision_makers OPERATOR(pg_catalog.>) 0 THEN 2097152 ELSE 0 END) AS mask
       FROM @extschema@.account a
       LEFT JOIN @extschema@.account_profile p ON p.account_id OPERATOR(pg_catalog.=) a.account_id
-      LEFT JOIN con c ON c.account_id OPERATOR(pg_catalog.=) a.account_id
+      LEFT JOIN @extschema@.bi_account_sheet_current c ON c.account_id OPERATOR(pg_catalog.=) a.account_id
 ), scored AS (
     SELECT x.*, coalesce(r.required, 0) AS required,
            coalesce(r.mask, 0) OPERATOR(pg_catalog.&) (OPERATOR(pg_catalog.~) x.mask) AS missing_mask,
@@ -267,16 +248,8 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.sheet_complete(regclass, text, text) IS 'Lifecycle stage guard (资料完整度门槛): true when the account of the entity (an account, or the account of a lead or opportunity) has every CDP sheet field its tier requires; false refuses the stage with 23514';
 
+-- Contact counts from the per-account sheet summary (module rollup).
 CREATE VIEW @extschema@.sheet_account_profile WITH (security_invoker = true) AS
-WITH con AS (
-    SELECT c.account_id,
-           pg_catalog.count(*) AS contacts,
-           pg_catalog.count(*) FILTER (WHERE c.verified) AS verified_contacts,
-           pg_catalog.count(*) FILTER (WHERE c.decision_role OPERATOR(pg_catalog.=) 'decision_maker') AS decision_makers
-      FROM @extschema@.contact c
-     WHERE c.account_id IS NOT NULL
-     GROUP BY c.account_id
-)
 SELECT a.account_id,
        a.name AS account_name,
        a.short_name,
@@ -291,9 +264,9 @@ SELECT a.account_id,
        a.owner::text AS owner,
        p.org_structure AS organisation,
        p.decision_process,
-       coalesce(c.contacts, 0) AS contacts,
-       coalesce(c.verified_contacts, 0) AS verified_contacts,
-       coalesce(c.decision_makers, 0) AS decision_makers,
+       coalesce(c.contacts, 0)::bigint AS contacts,
+       coalesce(c.verified_contacts, 0)::bigint AS verified_contacts,
+       coalesce(c.decision_makers, 0)::bigint AS decision_makers,
        a.employees,
        a.annual_revenue AS annual_revenue_cny,
        p.scale,
@@ -302,7 +275,7 @@ SELECT a.account_id,
        p.updated_at AS profile_updated_at
   FROM @extschema@.account a
   LEFT JOIN @extschema@.account_profile p ON p.account_id OPERATOR(pg_catalog.=) a.account_id
-  LEFT JOIN con c ON c.account_id OPERATOR(pg_catalog.=) a.account_id;
+  LEFT JOIN @extschema@.bi_account_sheet_current c ON c.account_id OPERATOR(pg_catalog.=) a.account_id;
 COMMENT ON VIEW @extschema@.sheet_account_profile IS 'Customer information sheet (客户信息表), one row per account: who they are, who is in charge, organisation, contacts, scale, development plan and pain points';
 COMMENT ON COLUMN @extschema@.sheet_account_profile.account_id IS 'Account identifier';
 COMMENT ON COLUMN @extschema@.sheet_account_profile.account_name IS 'Registered company name (客户名称/主体)';
@@ -736,15 +709,12 @@ CREATE VIEW @extschema@.metrics_relationship WITH (security_invoker = true) AS
 WITH roles AS (
     -- decision-chain coverage of an account: share of the roles of a complete
     -- buying centre (cdp.decision_roles_required(), as in
-    -- cdp.opportunity_decision_chain) it has a contact for
+    -- cdp.opportunity_decision_chain) it has a contact for, from the
+    -- per-account sheet summary (module rollup)
     SELECT c.account_id,
-           pg_catalog.count(DISTINCT c.decision_role) FILTER (
-               WHERE c.decision_role OPERATOR(pg_catalog.=) ANY (@extschema@.decision_roles_required()))::numeric
-               OPERATOR(pg_catalog./) pg_catalog.cardinality(@extschema@.decision_roles_required()) AS coverage,
-           pg_catalog.bool_or(c.decision_role OPERATOR(pg_catalog.=) 'decision_maker') AS has_decision_maker
-      FROM @extschema@.contact c
-     WHERE c.account_id IS NOT NULL
-     GROUP BY c.account_id
+           c.chain_roles::numeric OPERATOR(pg_catalog./) pg_catalog.cardinality(@extschema@.decision_roles_required()) AS coverage,
+           c.decision_makers OPERATOR(pg_catalog.>) 0 AS has_decision_maker
+      FROM @extschema@.bi_account_sheet_current c
 ), stacked AS (
     -- interactions: the touch rollups (module rollup) when this session may
     -- use them, else the tables (cdp.bi_relationship_touches)

@@ -1,10 +1,11 @@
 #!/bin/sh
 # rollup_concurrency: sessions writing interactions, moving contacts and
-# leads, changing segments and recording consent at once, on the same few
-# accounts, contacts and leads.  Afterwards the figures the triggers kept
-# (touch rollups, delta rows, presence rows, latest touches) must equal
-# those cdp.rebuild_bi_rollups() computes from the tables: no lost or
-# double-counted change.
+# leads, changing segments, recording consent, adding, tagging and removing
+# contacts and writing CDP sheets at once, on the same few accounts,
+# contacts and leads.  Afterwards the figures the triggers kept (touch
+# rollups, delta rows, presence rows, latest touches, per-account sheet
+# summary) must equal those cdp.rebuild_bi_rollups() computes from the
+# tables: no lost or double-counted change.
 set -eu
 db=cdp_rollup_concurrency
 scripts=$CDP_TOP/test/pgbench
@@ -29,6 +30,7 @@ log=$(mktemp)
 if "$CDP_BINDIR/pgbench" -n -c 6 -j 2 -t 150 --max-tries=20 \
 	-f "$scripts/rollup_touch.pgbench@4" \
 	-f "$scripts/rollup_move.pgbench@1" \
+	-f "$scripts/rollup_sheet.pgbench@2" \
 	"$db" >"$log" 2>&1; then
 	ok "pgbench ran 6 clients x 150 transactions without a client aborting"
 else
@@ -50,7 +52,8 @@ SELECT cdp.bi_compact_rollups() IS NULL \g /dev/null
 SQL
 )
 "$CDP_BINDIR/pgbench" -n -c 6 -j 2 -t 100 --max-tries=20 \
-	-f "$scripts/rollup_touch.pgbench@4" -f "$scripts/rollup_move.pgbench@1" "$db" >/dev/null 2>&1 ||
+	-f "$scripts/rollup_touch.pgbench@4" -f "$scripts/rollup_move.pgbench@1" -f "$scripts/rollup_sheet.pgbench@2" \
+	"$db" >/dev/null 2>&1 ||
 	notok "second pgbench run failed"
 got=$($psql -At <<'SQL'
 SET timezone = 'UTC';
@@ -58,6 +61,7 @@ CREATE TABLE kept_figures AS SELECT * FROM cdp.bi_touch_figures
  WHERE touches <> 0 OR reached_accounts <> 0 OR reached_contacts <> 0 OR reached_leads <> 0
     OR active_accounts <> 0 OR active_relationships <> 0 OR cost <> 0;
 CREATE TABLE kept_last AS SELECT * FROM cdp.bi_last_touch;
+CREATE TABLE kept_sheet AS SELECT * FROM cdp.bi_account_sheet WHERE contacts <> 0 OR profile_mask <> 0;
 CREATE TABLE kept_presence AS
 SELECT 'account' AS k, account_id AS id, month, segment, overall, channel, NULL::boolean AS granted, n FROM cdp.bi_reach_account WHERE n <> 0
 UNION ALL SELECT 'contact', contact_id, month, segment, overall, channel, granted, n FROM cdp.bi_reach_contact WHERE n <> 0
@@ -76,11 +80,14 @@ SELECT (SELECT count(*) FROM cdp.touchpoint) > 500,
        (SELECT count(*) FROM ((TABLE kept_presence EXCEPT ALL TABLE rebuilt_presence)
                               UNION ALL (TABLE rebuilt_presence EXCEPT ALL TABLE kept_presence)) d),
        (SELECT count(*) FROM ((TABLE kept_last EXCEPT ALL SELECT * FROM cdp.bi_last_touch)
-                              UNION ALL (SELECT * FROM cdp.bi_last_touch EXCEPT ALL TABLE kept_last)) d);
+                              UNION ALL (SELECT * FROM cdp.bi_last_touch EXCEPT ALL TABLE kept_last)) d),
+       (SELECT count(*) FILTER (WHERE name = 'sheet contact') > 50 AND count(DISTINCT decision_role) > 3 FROM cdp.contact),
+       (SELECT count(*) FROM ((TABLE kept_sheet EXCEPT ALL SELECT * FROM cdp.bi_account_sheet WHERE contacts <> 0 OR profile_mask <> 0)
+                              UNION ALL (SELECT * FROM cdp.bi_account_sheet WHERE contacts <> 0 OR profile_mask <> 0 EXCEPT ALL TABLE kept_sheet)) d);
 SQL
 )
 case "$got" in
-t\|0\|0\|0) ok "figures kept by the triggers under concurrency equal those computed from the tables" ;;
-*) notok "figures differ after concurrent writes (touches>500|figures|presence|last touch differing rows): $got" ;;
+t\|0\|0\|0\|t\|0) ok "figures kept by the triggers under concurrency equal those computed from the tables" ;;
+*) notok "figures differ after concurrent writes (touches>500|figures|presence|last touch differing rows|sheet contacts written|sheet summary differing rows): $got" ;;
 esac
 "$CDP_BINDIR/dropdb" "$db"

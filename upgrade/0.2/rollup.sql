@@ -1,7 +1,7 @@
 \echo Use "ALTER EXTENSION cdp UPDATE TO '0.2'" to load this file. \quit
 
--- rollup.sql, 0.1 -> 0.2: the module is new in 0.2 (touch rollups behind the
--- BI views); its objects as src/rollup.sql creates them, then the privileges
+-- rollup.sql, 0.1 -> 0.2: the module is new in 0.2 (touch rollups and the
+-- per-account sheet summary behind the BI views); its objects as src/rollup.sql creates them, then the privileges
 -- governance gives a fresh install, then the rollups computed from the rows
 -- already there.
 --@ src/rollup.sql
@@ -12,8 +12,10 @@
 -- column (administrators write it, everyone reads it); functions are for
 -- the three roles, those with the owner's rights (SECURITY DEFINER) for
 -- administrators.
-GRANT SELECT ON @extschema@.bi_touch_figures, @extschema@.bi_last_touch TO cdp_admin, cdp_analyst;
-GRANT SELECT ON @extschema@.bi_touch_figures, @extschema@.bi_last_touch TO cdp_sales;
+GRANT SELECT ON @extschema@.bi_touch_figures, @extschema@.bi_last_touch, @extschema@.bi_account_sheet_figures,
+      @extschema@.bi_account_sheet_current TO cdp_admin, cdp_analyst;
+GRANT SELECT ON @extschema@.bi_touch_figures, @extschema@.bi_last_touch, @extschema@.bi_account_sheet_figures,
+      @extschema@.bi_account_sheet_current TO cdp_sales;
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.bi_rollup_state TO cdp_admin;
 GRANT SELECT ON @extschema@.bi_rollup_state TO cdp_analyst;
 GRANT SELECT ON @extschema@.bi_rollup_state TO cdp_sales;
@@ -29,7 +31,9 @@ BEGIN
                    'bi_touch_fact', 'bi_consent_granted', 'bi_touch_apply', 'bi_last_touch_recompute', 'bi_rollups_truncate',
                    'bi_touchpoint_rollup', 'bi_account_rollup', 'bi_contact_rollup', 'bi_lead_rollup', 'bi_consent_lock',
                    'bi_consent_rollup', 'bi_metrics_reach_live', 'bi_relationship_touches', 'bi_return_touch_costs',
-                   'bi_last_touch_live', 'bi_compact_rollups', 'rebuild_bi_rollups'])
+                   'bi_last_touch_live', 'bi_compact_rollups', 'rebuild_bi_rollups', 'sheet_profile_mask',
+                   'bi_account_sheet_live', 'bi_account_sheet_recompute', 'bi_account_sheet_trigger',
+                   'bi_account_sheet_rebuild'])
          ORDER BY p.oid
     LOOP
         EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f.fn);

@@ -8,6 +8,14 @@
 -- (scheme, www. and path aside).
 --@ src/views.sql: CREATE VIEW @extschema@.metrics_recognize WITH
 
+-- sheet_completeness and sheet_account_profile: the contact counts and the
+-- profile's sheet fields from the per-account sheet summary (module rollup,
+-- bi_account_sheet) instead of aggregating every contact and testing 15
+-- profile fields per account at each question.  Same columns.
+--@ src/views.sql: CREATE VIEW @extschema@.sheet_completeness WITH
+
+--@ src/views.sql: CREATE VIEW @extschema@.sheet_account_profile WITH
+
 -- pool_summary: one scan of the open stays, joined to the three tables side
 -- by side (0.1 read a materialized CTE three times).  Same columns.
 --@ src/views.sql: CREATE VIEW @extschema@.pool_summary WITH
@@ -19,7 +27,8 @@
 -- before this piece): metrics_reach, the interaction branch of
 -- metrics_relationship, the acquisition-cost branch of metrics_return and
 -- the tp part of sheet_development_strategy; refresh_bi_snapshots folds the
--- rollups' delta rows.  Same columns, so the views are replaced in place
+-- rollups' delta rows.  metrics_relationship also reads decision-chain
+-- coverage from the per-account sheet summary.  Same columns, so the views are replaced in place
 -- (comments, grants and the snapshots depending on them stay).
 
 --@ src/views.sql: CREATE VIEW @extschema@.sheet_development_strategy WITH
