@@ -78,22 +78,29 @@ SELECT a.account_id, t.last_touch_at, coalesce(t.touches_90d, 0) AS touches_90d
                     count(*) FILTER (WHERE t.occurred_at >= now() - interval '90 days') AS touches_90d
                FROM cdp.touchpoint t WHERE t.account_id IS NOT NULL GROUP BY t.account_id) t
          ON t.account_id = a.account_id;
--- the per-account figures of sheet_completeness, sheet_account_profile and
--- metrics_relationship as in cdp 0.1 (contacts aggregated per account), the
--- profile fields tested by name through cdp.sheet_field
+-- the per-account figures of sheet_completeness, sheet_account_profile,
+-- metrics_recognize and metrics_relationship as in cdp 0.1 (contacts
+-- aggregated per account, fields tested by name through cdp.sheet_field,
+-- a duplicate is an account with an older one of the same company key or
+-- company domain)
 CREATE VIEW rollup_ref.sheet_figures AS
-SELECT a.account_id,
-       count(c.contact_id)::int AS contacts,
-       count(*) FILTER (WHERE c.verified)::int AS verified_contacts,
-       count(c.decision_role)::int AS tagged_contacts,
-       count(*) FILTER (WHERE c.decision_role = 'decision_maker')::int AS decision_makers,
-       count(DISTINCT c.decision_role) FILTER (WHERE c.decision_role = ANY (cdp.decision_roles_required()))::int AS chain_roles,
+SELECT a.account_id, a.created_at, cdp.segment_of(a.segment, a.employees, a.annual_revenue) AS segment, a.tier,
+       coalesce((SELECT sum(1 << f.bit) FROM cdp.sheet_field f
+                  WHERE f.sheet = 'account' AND f.field NOT IN ('contacts', 'decision_maker')
+                    AND btrim(to_jsonb(a) ->> f.field::text) <> ''), 0)::int AS account_mask,
        coalesce((SELECT sum(1 << f.bit) FROM cdp.sheet_field f, cdp.account_profile p
                   WHERE p.account_id = a.account_id AND f.sheet <> 'account'
-                    AND btrim(to_jsonb(p) ->> f.field::text) <> ''), 0)::int AS profile_mask
-  FROM cdp.account a
-  LEFT JOIN cdp.contact c ON c.account_id = a.account_id
- GROUP BY a.account_id;
+                    AND btrim(to_jsonb(p) ->> f.field::text) <> ''), 0)::int AS profile_mask,
+       (SELECT count(*) FROM cdp.contact c WHERE c.account_id = a.account_id)::int AS contacts,
+       (SELECT count(*) FROM cdp.contact c WHERE c.account_id = a.account_id AND c.verified)::int AS verified_contacts,
+       (SELECT count(c.decision_role) FROM cdp.contact c WHERE c.account_id = a.account_id)::int AS tagged_contacts,
+       (SELECT count(*) FROM cdp.contact c WHERE c.account_id = a.account_id AND c.decision_role = 'decision_maker')::int AS decision_makers,
+       (SELECT count(DISTINCT c.decision_role) FROM cdp.contact c
+         WHERE c.account_id = a.account_id AND c.decision_role = ANY (cdp.decision_roles_required()))::int AS chain_roles,
+       EXISTS (SELECT FROM cdp.account b WHERE b.account_id < a.account_id
+                  AND (cdp.company_key(b.name) = cdp.company_key(a.name)
+                       OR cdp.email_domain(b.domain) = cdp.email_domain(a.domain))) AS is_duplicate
+  FROM cdp.account a;
 
 -- rows of each comparison that differ (0 everywhere is the expected result)
 -- and whether there was anything to compare
@@ -132,16 +139,12 @@ BEGIN
             UNION ALL (SELECT * FROM rollup_ref.strategy_touches
                        EXCEPT ALL SELECT account_id, last_touch_at, touches_90d FROM cdp.sheet_development_strategy)) d;
     RETURN NEXT;
-    -- the summary the sheets join: accounts without a row have nothing
+    -- the summary the sheets join: one row per account
     figures := 'sheet_summary';
     SELECT EXISTS (SELECT FROM rollup_ref.sheet_figures WHERE contacts > 0 AND profile_mask <> 0) INTO has_rows;
     SELECT count(*) INTO differing
-      FROM cdp.account a
-      LEFT JOIN cdp.bi_account_sheet_current k USING (account_id)
-      JOIN rollup_ref.sheet_figures r USING (account_id)
-     WHERE (coalesce(k.contacts, 0), coalesce(k.verified_contacts, 0), coalesce(k.tagged_contacts, 0),
-            coalesce(k.decision_makers, 0), coalesce(k.chain_roles, 0), coalesce(k.profile_mask, 0))
-           IS DISTINCT FROM (r.contacts, r.verified_contacts, r.tagged_contacts, r.decision_makers, r.chain_roles, r.profile_mask);
+      FROM ((SELECT * FROM cdp.bi_account_sheet_current EXCEPT ALL SELECT * FROM rollup_ref.sheet_figures)
+            UNION ALL (SELECT * FROM rollup_ref.sheet_figures EXCEPT ALL SELECT * FROM cdp.bi_account_sheet_current)) d;
     RETURN NEXT;
     figures := 'sheet_account_profile';
     SELECT count(*) INTO differing
@@ -229,6 +232,27 @@ BEGIN
      WHERE contact_id IN (SELECT c FROM unnest(i.con[1:54]) c ORDER BY random() LIMIT 6);
     UPDATE cdp.lead SET account_id = CASE WHEN random() < 0.3 THEN NULL ELSE pg_temp.pick(i.acc, 32) END
      WHERE lead_id IN (SELECT l FROM unnest(i.lea) l ORDER BY random() LIMIT 3);
+    -- accounts are renamed (to another's name, or a spelling of it),
+    -- change domain, tier and sheet fields; namesakes arrive and leave
+    UPDATE cdp.account SET name = (SELECT b.name FROM cdp.account b ORDER BY random() LIMIT 1) || (ARRAY['', ' ', '（广州）'])[1 + (random() * 2)::int]
+     WHERE account_id IN (SELECT a FROM unnest(i.acc[1:32]) a ORDER BY random() LIMIT 2);
+    UPDATE cdp.account SET domain = (ARRAY['rollup-a.com', 'https://www.rollup-a.com/x', 'qq.com', NULL, 'rollup-b.cn'])[1 + (random() * 4)::int],
+                           tier = (ARRAY['key', 'standard', 'long_tail'])[1 + (random() * 2)::int],
+                           industry = CASE WHEN random() < 0.5 THEN (ARRAY['机械', ' ', NULL])[1 + (random() * 2)::int] END,
+                           city = CASE WHEN random() < 0.7 THEN '广州' END,
+                           owner = CASE WHEN random() < 0.5 THEN 'someone' END
+     WHERE account_id IN (SELECT a FROM unnest(i.acc[1:32]) a ORDER BY random() LIMIT 4);
+    INSERT INTO cdp.account (name, domain, employees)
+    SELECT (SELECT b.name FROM cdp.account b ORDER BY random() LIMIT 1), (ARRAY['rollup-a.com', NULL])[1 + (random())::int], 10
+      FROM generate_series(1, 2);
+    DELETE FROM cdp.account
+     WHERE account_id IN (SELECT a.account_id FROM cdp.account a
+                           WHERE a.account_id <> ALL (i.acc)
+                             AND NOT EXISTS (SELECT FROM cdp.contact c WHERE c.account_id = a.account_id)
+                             AND NOT EXISTS (SELECT FROM cdp.lead l WHERE l.account_id = a.account_id)
+                             AND NOT EXISTS (SELECT FROM cdp.touchpoint t WHERE t.account_id = a.account_id)
+                             AND NOT EXISTS (SELECT FROM cdp.account_profile p WHERE p.account_id = a.account_id)
+                           ORDER BY random() LIMIT 1);
     -- contacts change role and verification; CDP sheets are written,
     -- blanked and removed (the sheet summary)
     UPDATE cdp.contact SET decision_role = (ARRAY['decision_maker', 'approver', 'finance', 'it', 'champion', NULL])[1 + (random() * 5)::int],

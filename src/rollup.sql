@@ -1241,42 +1241,64 @@ REVOKE ALL ON FUNCTION @extschema@.rebuild_bi_rollups(text) FROM PUBLIC;
 
 -- Account sheet summary -----------------------------------------------------------
 --
--- What the CDP sheets need per account from the tables around it, kept by
--- the database so that sheet_completeness, sheet_account_profile,
--- metrics_recognize and metrics_relationship join one row per account
--- instead of aggregating 1M contacts and testing 15 profile fields at each
--- question: the counts of its contacts (all, verified, tagged with a
--- decision role, decision makers, required decision roles covered) and the
--- bits of the CDP sheet fields its profile fills (cdp.sheet_field).
+-- One row per account with what the CDP sheets and the Recognize and
+-- Relationship metrics need from the tables around it, kept by the
+-- database so that their questions read one table instead of joining 1M
+-- accounts to their aggregated contacts and testing 22 fields per account:
+-- the account's segment (cdp.segment_of), tier and creation time, the bits
+-- of the CDP sheet fields (cdp.sheet_field) its own row and its profile
+-- fill, the counts of its contacts (all, verified, tagged with a decision
+-- role, decision makers, required decision roles covered), and whether it
+-- is a probable duplicate of an older account (same cdp.company_key, or
+-- same company domain as cdp.email_domain reads it).  Completeness itself
+-- is not stored: it depends on cdp.sheet_requirement, which the views join.
 --
--- Statement-level AFTER triggers on cdp.contact and cdp.account_profile
--- collect the accounts a statement changed and recompute their rows from the
--- tables (cdp.bi_account_sheet_recompute): first the rows are created or
--- locked in account order (waiting for a writer in flight on the same
--- account), then a new statement, with a new snapshot in READ COMMITTED,
--- counts what is now committed plus the writer's own rows.  A recomputation
--- is exact whatever happened before, so there is nothing to fold.  Readers
--- go through the security-barrier view bi_account_sheet_figures (rows only
--- for a session that sees every row, cdp.bi_rollups_visible()); the views
--- compute the same figures live (cdp.bi_account_sheet_live()) for others.
+-- Statement-level AFTER triggers on cdp.account, cdp.contact and
+-- cdp.account_profile collect the accounts a statement changed and
+-- recompute their rows from the tables (cdp.bi_account_sheet_recompute):
+-- first the rows are created or locked in account order (waiting for a
+-- writer in flight on the same account), then a new statement, with a new
+-- snapshot in READ COMMITTED, computes from what is committed now plus the
+-- writer's own rows.  An account's name or domain also decides whether
+-- other accounts of the same company key or domain are duplicates: the
+-- account trigger takes a transaction advisory lock per key and domain
+-- concerned (in order) before it looks for them, so that two writers of one
+-- key see each other's accounts.  A recomputation is exact whatever happened
+-- before, so there is nothing to fold; a REPEATABLE READ writer that races
+-- another on the same account gets a serialization failure (40001) instead
+-- of a wrong row.  Readers go through the security-barrier view
+-- bi_account_sheet_figures (rows only for a session that sees every row,
+-- cdp.bi_rollups_visible()); for others the views compute the same columns
+-- from the rows the reader sees (cdp.bi_account_sheet_live()).  After a load
+-- with triggers off, cdp.rebuild_bi_rollups() recomputes every row.
 
 CREATE TABLE @extschema@.bi_account_sheet (
     account_id bigint PRIMARY KEY REFERENCES @extschema@.account ON DELETE CASCADE,
+    created_at timestamptz NOT NULL,
+    segment text,
+    tier text NOT NULL,
+    account_mask integer NOT NULL DEFAULT 0,
+    profile_mask integer NOT NULL DEFAULT 0,
     contacts integer NOT NULL DEFAULT 0,
     verified_contacts integer NOT NULL DEFAULT 0,
     tagged_contacts integer NOT NULL DEFAULT 0,
     decision_makers integer NOT NULL DEFAULT 0,
     chain_roles integer NOT NULL DEFAULT 0,
-    profile_mask integer NOT NULL DEFAULT 0
+    is_duplicate boolean NOT NULL DEFAULT false
 ) WITH (fillfactor = 80);
-COMMENT ON TABLE @extschema@.bi_account_sheet IS 'Per-account summary behind the CDP sheets and the Recognize and Relationship metrics (internal, kept by triggers on cdp.contact and cdp.account_profile): contact counts and the sheet fields the profile fills';
+COMMENT ON TABLE @extschema@.bi_account_sheet IS 'Per-account summary behind the CDP sheets and the Recognize and Relationship metrics (internal, kept by triggers on cdp.account, cdp.contact and cdp.account_profile): segment, tier, filled sheet fields, contact counts, duplicate flag';
 COMMENT ON COLUMN @extschema@.bi_account_sheet.account_id IS 'Account';
+COMMENT ON COLUMN @extschema@.bi_account_sheet.created_at IS 'When the account was created (account.created_at)';
+COMMENT ON COLUMN @extschema@.bi_account_sheet.segment IS 'cdp.segment_of the account; NULL when nothing is known (unclassified)';
+COMMENT ON COLUMN @extschema@.bi_account_sheet.tier IS 'Account tier (account.tier)';
+COMMENT ON COLUMN @extschema@.bi_account_sheet.account_mask IS 'Bits (cdp.sheet_field.bit 15 to 19) of the sheet fields the account row fills: industry, employees, annual_revenue, city, owner';
+COMMENT ON COLUMN @extschema@.bi_account_sheet.profile_mask IS 'Bits (cdp.sheet_field.bit 0 to 14) of the CDP sheet fields the account''s profile fills; 0 without a profile';
 COMMENT ON COLUMN @extschema@.bi_account_sheet.contacts IS 'Contacts at the account';
 COMMENT ON COLUMN @extschema@.bi_account_sheet.verified_contacts IS 'Of those, verified';
 COMMENT ON COLUMN @extschema@.bi_account_sheet.tagged_contacts IS 'Of those, with a decision role';
 COMMENT ON COLUMN @extschema@.bi_account_sheet.decision_makers IS 'Of those, decision makers';
 COMMENT ON COLUMN @extschema@.bi_account_sheet.chain_roles IS 'Roles of cdp.decision_roles_required() the account has a contact for';
-COMMENT ON COLUMN @extschema@.bi_account_sheet.profile_mask IS 'Bits (cdp.sheet_field.bit) of the CDP sheet fields the account''s profile fills; 0 without a profile';
+COMMENT ON COLUMN @extschema@.bi_account_sheet.is_duplicate IS 'An older account (smaller account_id) has the same cdp.company_key of its name, or the same company domain (cdp.email_domain, free mail never)';
 -- kept by pg_dump with the rows it summarises, like the touch rollups
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.bi_account_sheet', '');
 
@@ -1301,18 +1323,60 @@ RETURN (CASE WHEN pg_catalog.btrim(p.legal_representative) OPERATOR(pg_catalog.<
        OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(p.current_supplier) OPERATOR(pg_catalog.<>) '' THEN 16384 ELSE 0 END);
 COMMENT ON FUNCTION @extschema@.sheet_profile_mask(@extschema@.account_profile) IS 'Bits (cdp.sheet_field.bit 0 to 14) of the CDP sheet fields a profile row fills: text with more than blanks, numbers and levels not NULL';
 
+-- IMMUTABLE: a function of its arguments.  SQL, inlined.
+CREATE FUNCTION @extschema@.sheet_account_mask(industry text, employees integer, annual_revenue numeric, city text, owner name)
+RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (CASE WHEN pg_catalog.btrim(industry) OPERATOR(pg_catalog.<>) '' THEN 32768 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN employees IS NOT NULL THEN 65536 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN annual_revenue IS NOT NULL THEN 131072 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(city) OPERATOR(pg_catalog.<>) '' THEN 262144 ELSE 0 END)
+       OPERATOR(pg_catalog.|) (CASE WHEN owner IS NOT NULL THEN 524288 ELSE 0 END);
+COMMENT ON FUNCTION @extschema@.sheet_account_mask(text, integer, numeric, text, name) IS 'Bits (cdp.sheet_field.bit 15 to 19) of the sheet fields an account row fills: industry and city with more than blanks, employees, annual revenue and owner not NULL';
+
+-- STABLE, SECURITY INVOKER: the reader's rows.  SQL, inlined.  The
+-- duplicates among the accounts the reader sees, found the way the triggers
+-- find them among all: not the oldest account of its company key or of its
+-- company domain, read in key order from account_company_key_idx and
+-- account_email_domain_idx (no function call, no sort).
+CREATE FUNCTION @extschema@.bi_account_duplicates_live() RETURNS TABLE (account_id bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT k.account_id
+      FROM (SELECT d.account_id,
+                   pg_catalog.row_number() OVER (PARTITION BY @extschema@.company_key(d.name) ORDER BY d.account_id) AS n
+              FROM @extschema@.account d
+             WHERE NOT @extschema@.company_key_too_long(d.name)
+               AND @extschema@.company_key(d.name) IS NOT NULL) k
+     WHERE k.n OPERATOR(pg_catalog.>) 1
+    UNION
+    SELECT k.account_id
+      FROM (SELECT d.account_id,
+                   pg_catalog.row_number() OVER (PARTITION BY @extschema@.email_domain(d.domain) ORDER BY d.account_id) AS n
+              FROM @extschema@.account d
+             WHERE @extschema@.email_domain(d.domain) IS NOT NULL) k
+     WHERE k.n OPERATOR(pg_catalog.>) 1;
+END;
+COMMENT ON FUNCTION @extschema@.bi_account_duplicates_live() IS 'Accounts the reader sees that are probable duplicates of an older one they see: same cdp.company_key of the name, or same company domain (cdp.email_domain) (internal: the rebuild of bi_account_sheet, and metrics_recognize for readers row-level security restricts)';
+
 -- STABLE, SECURITY INVOKER: the reader's rows.  SQL, inlined into the views.
+-- is_duplicate is left NULL: the sheets do not need it, and
+-- metrics_recognize counts such a reader's duplicates itself
+-- (cdp.bi_account_duplicates_live()).
 CREATE FUNCTION @extschema@.bi_account_sheet_live()
-RETURNS TABLE (account_id bigint, contacts integer, verified_contacts integer, tagged_contacts integer,
-               decision_makers integer, chain_roles integer, profile_mask integer)
+RETURNS TABLE (account_id bigint, created_at timestamptz, segment text, tier text, account_mask integer,
+               profile_mask integer, contacts integer, verified_contacts integer, tagged_contacts integer,
+               decision_makers integer, chain_roles integer, is_duplicate boolean)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
     -- a row per account, so that a condition on the account reaches the
     -- contacts and the profile through the join keys
-    SELECT a.account_id,
+    SELECT a.account_id, a.created_at, @extschema@.segment_of(a.segment, a.employees, a.annual_revenue), a.tier,
+           @extschema@.sheet_account_mask(a.industry, a.employees, a.annual_revenue, a.city, a.owner),
+           coalesce(@extschema@.sheet_profile_mask(p.*), 0),
            coalesce(c.contacts, 0), coalesce(c.verified_contacts, 0), coalesce(c.tagged_contacts, 0),
            coalesce(c.decision_makers, 0), coalesce(c.chain_roles, 0),
-           coalesce(@extschema@.sheet_profile_mask(p.*), 0)
+           NULL::boolean
       FROM @extschema@.account a
       LEFT JOIN (SELECT c.account_id,
                         pg_catalog.count(*)::integer AS contacts,
@@ -1325,42 +1389,53 @@ BEGIN ATOMIC
                   GROUP BY c.account_id) c ON c.account_id OPERATOR(pg_catalog.=) a.account_id
       LEFT JOIN @extschema@.account_profile p ON p.account_id OPERATOR(pg_catalog.=) a.account_id;
 END;
-COMMENT ON FUNCTION @extschema@.bi_account_sheet_live() IS 'The figures of bi_account_sheet computed from the contacts and profiles the reader sees (internal: the BI views'' path for readers row-level security restricts)';
+COMMENT ON FUNCTION @extschema@.bi_account_sheet_live() IS 'The columns of bi_account_sheet but is_duplicate (NULL) computed from the accounts, contacts and profiles the reader sees (internal: the BI views'' path for readers row-level security restricts, and the rebuild)';
 
 CREATE VIEW @extschema@.bi_account_sheet_figures WITH (security_barrier = true) AS
-SELECT s.account_id, s.contacts, s.verified_contacts, s.tagged_contacts, s.decision_makers, s.chain_roles, s.profile_mask
+SELECT s.account_id, s.created_at, s.segment, s.tier, s.account_mask, s.profile_mask, s.contacts, s.verified_contacts,
+       s.tagged_contacts, s.decision_makers, s.chain_roles, s.is_duplicate
   FROM @extschema@.bi_account_sheet s
  WHERE @extschema@.bi_rollups_visible();
 COMMENT ON VIEW @extschema@.bi_account_sheet_figures IS 'Per-account sheet summary (internal): bi_account_sheet for a session that sees every row (cdp.bi_rollups_visible()), no rows for others';
-COMMENT ON COLUMN @extschema@.bi_account_sheet_figures.account_id IS 'Account';
-COMMENT ON COLUMN @extschema@.bi_account_sheet_figures.contacts IS 'Contacts at the account';
-COMMENT ON COLUMN @extschema@.bi_account_sheet_figures.verified_contacts IS 'Of those, verified';
-COMMENT ON COLUMN @extschema@.bi_account_sheet_figures.tagged_contacts IS 'Of those, with a decision role';
-COMMENT ON COLUMN @extschema@.bi_account_sheet_figures.decision_makers IS 'Of those, decision makers';
-COMMENT ON COLUMN @extschema@.bi_account_sheet_figures.chain_roles IS 'Roles of cdp.decision_roles_required() the account has a contact for';
-COMMENT ON COLUMN @extschema@.bi_account_sheet_figures.profile_mask IS 'Bits of the CDP sheet fields the profile fills';
 
--- What every reader of the sheets joins: the kept summary, or the live one.
+-- What every reader of the sheets reads: the kept summary, or the live one.
 -- (Two branches behind one-time filters; exactly one returns rows.)
 CREATE VIEW @extschema@.bi_account_sheet_current WITH (security_invoker = true) AS
-SELECT f.account_id, f.contacts, f.verified_contacts, f.tagged_contacts, f.decision_makers, f.chain_roles, f.profile_mask
+SELECT f.account_id, f.created_at, f.segment, f.tier, f.account_mask, f.profile_mask, f.contacts, f.verified_contacts,
+       f.tagged_contacts, f.decision_makers, f.chain_roles, f.is_duplicate
   FROM @extschema@.bi_account_sheet_figures f
 UNION ALL
-SELECT l.account_id, l.contacts, l.verified_contacts, l.tagged_contacts, l.decision_makers, l.chain_roles, l.profile_mask
+SELECT l.account_id, l.created_at, l.segment, l.tier, l.account_mask, l.profile_mask, l.contacts, l.verified_contacts,
+       l.tagged_contacts, l.decision_makers, l.chain_roles, l.is_duplicate
   FROM @extschema@.bi_account_sheet_live() l
  WHERE NOT @extschema@.bi_rollups_visible();
-COMMENT ON VIEW @extschema@.bi_account_sheet_current IS 'Per-account sheet summary as the reader may see it (internal): the kept summary when the reader sees every row (accounts that never had a contact or profile have no row), else computed from the rows the reader sees';
-COMMENT ON COLUMN @extschema@.bi_account_sheet_current.account_id IS 'Account';
-COMMENT ON COLUMN @extschema@.bi_account_sheet_current.contacts IS 'Contacts at the account';
-COMMENT ON COLUMN @extschema@.bi_account_sheet_current.verified_contacts IS 'Of those, verified';
-COMMENT ON COLUMN @extschema@.bi_account_sheet_current.tagged_contacts IS 'Of those, with a decision role';
-COMMENT ON COLUMN @extschema@.bi_account_sheet_current.decision_makers IS 'Of those, decision makers';
-COMMENT ON COLUMN @extschema@.bi_account_sheet_current.chain_roles IS 'Roles of cdp.decision_roles_required() the account has a contact for';
-COMMENT ON COLUMN @extschema@.bi_account_sheet_current.profile_mask IS 'Bits of the CDP sheet fields the profile fills';
+COMMENT ON VIEW @extschema@.bi_account_sheet_current IS 'Per-account sheet summary as the reader may see it (internal): one row per account, the kept summary when the reader sees every row, else computed from the rows the reader sees';
+
+DO $$
+DECLARE
+    v text;
+BEGIN
+    FOREACH v IN ARRAY ARRAY['bi_account_sheet_figures', 'bi_account_sheet_current'] LOOP
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.account_id IS %L', v, 'Account');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.created_at IS %L', v, 'When the account was created');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.segment IS %L', v, 'cdp.segment_of the account; NULL when unclassified');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.tier IS %L', v, 'Account tier');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.account_mask IS %L', v, 'Bits of the sheet fields the account row fills');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.profile_mask IS %L', v, 'Bits of the CDP sheet fields the profile fills');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.contacts IS %L', v, 'Contacts at the account');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.verified_contacts IS %L', v, 'Of those, verified');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.tagged_contacts IS %L', v, 'Of those, with a decision role');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.decision_makers IS %L', v, 'Of those, decision makers');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.chain_roles IS %L', v, 'Roles of cdp.decision_roles_required() the account has a contact for');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.is_duplicate IS %L', v, 'An older account has the same company key or company domain');
+    END LOOP;
+END
+$$;
 
 -- VOLATILE: writes bi_account_sheet.  Called by the triggers below (which
--- are SECURITY DEFINER) with the changed accounts in any order.
-CREATE FUNCTION @extschema@.bi_account_sheet_recompute(accounts bigint[]) RETURNS void
+-- are SECURITY DEFINER) with the changed accounts in any order; duplicates
+-- true also recomputes the duplicate flags (the caller has locked the keys).
+CREATE FUNCTION @extschema@.bi_account_sheet_recompute(accounts bigint[], duplicates boolean) RETURNS void
 LANGUAGE plpgsql STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1372,43 +1447,122 @@ BEGIN
         RETURN;
     END IF;
     -- create or lock the rows, in account order; an account deleted in the
-    -- meantime has nothing to summarise
-    INSERT INTO @extschema@.bi_account_sheet AS s (account_id)
-    SELECT a.account_id FROM @extschema@.account a
+    -- meantime has nothing to summarise (its row went with it)
+    INSERT INTO @extschema@.bi_account_sheet AS s (account_id, created_at, tier)
+    SELECT a.account_id, a.created_at, a.tier FROM @extschema@.account a
      WHERE a.account_id OPERATOR(pg_catalog.=) ANY (keys)
      ORDER BY a.account_id
         ON CONFLICT (account_id) DO UPDATE SET contacts = s.contacts;
-    -- a new statement: counts what is committed now
+    -- a new statement: computes from what is committed now
     UPDATE @extschema@.bi_account_sheet s
-       SET contacts = x.contacts, verified_contacts = x.verified_contacts, tagged_contacts = x.tagged_contacts,
-           decision_makers = x.decision_makers, chain_roles = x.chain_roles,
+       SET created_at = a.created_at,
+           segment = @extschema@.segment_of(a.segment, a.employees, a.annual_revenue),
+           tier = a.tier,
+           account_mask = @extschema@.sheet_account_mask(a.industry, a.employees, a.annual_revenue, a.city, a.owner),
            profile_mask = coalesce((SELECT @extschema@.sheet_profile_mask(p.*) FROM @extschema@.account_profile p
-                                     WHERE p.account_id OPERATOR(pg_catalog.=) s.account_id), 0)
-      FROM (SELECT k.a,
-                   pg_catalog.count(c.contact_id)::integer AS contacts,
-                   pg_catalog.count(*) FILTER (WHERE c.verified)::integer AS verified_contacts,
-                   pg_catalog.count(c.decision_role)::integer AS tagged_contacts,
-                   pg_catalog.count(*) FILTER (WHERE c.decision_role OPERATOR(pg_catalog.=) 'decision_maker')::integer AS decision_makers,
-                   pg_catalog.count(DISTINCT c.decision_role) FILTER (
-                       WHERE c.decision_role OPERATOR(pg_catalog.=) ANY (@extschema@.decision_roles_required()))::integer AS chain_roles
-              FROM pg_catalog.unnest(keys) k(a)
-              LEFT JOIN @extschema@.contact c ON c.account_id OPERATOR(pg_catalog.=) k.a
-             GROUP BY k.a) x
-     WHERE s.account_id OPERATOR(pg_catalog.=) x.a;
+                                     WHERE p.account_id OPERATOR(pg_catalog.=) a.account_id), 0),
+           contacts = x.contacts, verified_contacts = x.verified_contacts, tagged_contacts = x.tagged_contacts,
+           decision_makers = x.decision_makers, chain_roles = x.chain_roles,
+           is_duplicate = CASE WHEN NOT duplicates THEN s.is_duplicate
+                               ELSE (NOT @extschema@.company_key_too_long(a.name)
+                                     AND EXISTS (SELECT 1 FROM @extschema@.account b
+                                                  WHERE NOT @extschema@.company_key_too_long(b.name)
+                                                    AND @extschema@.company_key(b.name) OPERATOR(pg_catalog.=) @extschema@.company_key(a.name)
+                                                    AND b.account_id OPERATOR(pg_catalog.<) a.account_id))
+                                    OR EXISTS (SELECT 1 FROM @extschema@.account b
+                                                WHERE @extschema@.email_domain(b.domain) OPERATOR(pg_catalog.=) @extschema@.email_domain(a.domain)
+                                                  AND b.account_id OPERATOR(pg_catalog.<) a.account_id) END
+      FROM @extschema@.account a,
+           LATERAL (SELECT pg_catalog.count(*)::integer AS contacts,
+                           pg_catalog.count(*) FILTER (WHERE c.verified)::integer AS verified_contacts,
+                           pg_catalog.count(c.decision_role)::integer AS tagged_contacts,
+                           pg_catalog.count(*) FILTER (WHERE c.decision_role OPERATOR(pg_catalog.=) 'decision_maker')::integer AS decision_makers,
+                           pg_catalog.count(DISTINCT c.decision_role) FILTER (
+                               WHERE c.decision_role OPERATOR(pg_catalog.=) ANY (@extschema@.decision_roles_required()))::integer AS chain_roles
+                      FROM @extschema@.contact c
+                     WHERE c.account_id OPERATOR(pg_catalog.=) a.account_id) x
+     WHERE a.account_id OPERATOR(pg_catalog.=) ANY (keys)
+       AND s.account_id OPERATOR(pg_catalog.=) a.account_id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.bi_account_sheet_recompute(bigint[]) IS 'Recomputes the per-account sheet summary (bi_account_sheet) of the given accounts from their contacts and profile (internal, used by the triggers on cdp.contact and cdp.account_profile)';
-REVOKE ALL ON FUNCTION @extschema@.bi_account_sheet_recompute(bigint[]) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.bi_account_sheet_recompute(bigint[], boolean) IS 'Recomputes the per-account sheet summary (bi_account_sheet) of the given accounts from the tables, the duplicate flags too when asked (internal, used by the triggers on cdp.account, cdp.contact and cdp.account_profile)';
+REVOKE ALL ON FUNCTION @extschema@.bi_account_sheet_recompute(bigint[], boolean) FROM PUBLIC;
+
+-- VOLATILE, SECURITY DEFINER: as bi_account_sheet_trigger.  The accounts
+-- whose duplicate flag the given company keys and domains decide, after
+-- locking those keys and domains (transaction advisory locks, in order), so
+-- that writers of one key take turns and each sees the other's accounts.
+CREATE FUNCTION @extschema@.bi_account_sheet_duplicates(names text[], domains text[]) RETURNS bigint[]
+LANGUAGE plpgsql STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ks text[];
+    ds text[];
+    lock_key text;
+BEGIN
+    ks := ARRAY(SELECT DISTINCT @extschema@.company_key(n.v) FROM pg_catalog.unnest(names) n(v)
+                 WHERE NOT @extschema@.company_key_too_long(n.v) AND @extschema@.company_key(n.v) IS NOT NULL);
+    ds := ARRAY(SELECT DISTINCT @extschema@.email_domain(d.v) FROM pg_catalog.unnest(domains) d(v)
+                 WHERE @extschema@.email_domain(d.v) IS NOT NULL);
+    FOR lock_key IN SELECT x FROM (SELECT 'k:' OPERATOR(pg_catalog.||) k AS x FROM pg_catalog.unnest(ks) k
+                                   UNION SELECT 'd:' OPERATOR(pg_catalog.||) d FROM pg_catalog.unnest(ds) d) u
+                     ORDER BY pg_catalog.hashtext(x), x LOOP
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('cdp.bi_account_sheet'), pg_catalog.hashtext(lock_key));
+    END LOOP;
+    RETURN ARRAY(SELECT a.account_id FROM @extschema@.account a
+                  WHERE NOT @extschema@.company_key_too_long(a.name)
+                    AND @extschema@.company_key(a.name) OPERATOR(pg_catalog.=) ANY (ks)
+                 UNION
+                 SELECT a.account_id FROM @extschema@.account a
+                  WHERE @extschema@.email_domain(a.domain) OPERATOR(pg_catalog.=) ANY (ds));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bi_account_sheet_duplicates(text[], text[]) IS 'Locks the company keys of the given names and the company domains of the given domains (transaction advisory locks) and returns the accounts that have one of them (internal, used by the account trigger of the sheet summary)';
+REVOKE ALL ON FUNCTION @extschema@.bi_account_sheet_duplicates(text[], text[]) FROM PUBLIC;
 
 -- VOLATILE, SECURITY DEFINER: the summary is the extension owner's and
 -- counts every row, whoever writes.  One function for the statement
--- triggers of both tables (their rows have account_id; a contact's other
--- columns only matter when they change).
+-- triggers of the three tables; an UPDATE only counts when a column the
+-- summary reads changed.
 CREATE FUNCTION @extschema@.bi_account_sheet_trigger() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    changed bigint[];
 BEGIN
+    IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'account' THEN
+        IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+            PERFORM @extschema@.bi_account_sheet_recompute(
+                ARRAY(SELECT n.account_id FROM bi_new n) OPERATOR(pg_catalog.||)
+                @extschema@.bi_account_sheet_duplicates(ARRAY(SELECT n.name FROM bi_new n), ARRAY(SELECT n.domain FROM bi_new n)),
+                true);
+        ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+            -- the rows of the deleted accounts went with them (ON DELETE
+            -- CASCADE); the other accounts of their keys may be first now
+            PERFORM @extschema@.bi_account_sheet_recompute(
+                @extschema@.bi_account_sheet_duplicates(ARRAY(SELECT o.name FROM bi_old o), ARRAY(SELECT o.domain FROM bi_old o)),
+                true);
+        ELSE
+            -- a new name or domain changes duplicate flags; other columns
+            -- only the account's own row
+            PERFORM @extschema@.bi_account_sheet_recompute(
+                ARRAY(SELECT n.account_id FROM bi_old o JOIN bi_new n ON n.account_id OPERATOR(pg_catalog.=) o.account_id
+                       WHERE (o.created_at, o.segment, o.employees, o.annual_revenue, o.tier, o.industry, o.city, o.owner)
+                             IS DISTINCT FROM (n.created_at, n.segment, n.employees, n.annual_revenue, n.tier, n.industry, n.city, n.owner))
+                OPERATOR(pg_catalog.||)
+                @extschema@.bi_account_sheet_duplicates(
+                    ARRAY(SELECT u.v FROM bi_old o JOIN bi_new n ON n.account_id OPERATOR(pg_catalog.=) o.account_id
+                           CROSS JOIN LATERAL (VALUES (o.name), (n.name)) u(v)
+                           WHERE o.name OPERATOR(pg_catalog.<>) n.name),
+                    ARRAY(SELECT u.v FROM bi_old o JOIN bi_new n ON n.account_id OPERATOR(pg_catalog.=) o.account_id
+                           CROSS JOIN LATERAL (VALUES (o.domain), (n.domain)) u(v)
+                           WHERE o.domain IS DISTINCT FROM n.domain)),
+                true);
+        END IF;
+        RETURN NULL;
+    END IF;
     IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
         IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'contact' THEN
             UPDATE @extschema@.bi_account_sheet
@@ -1416,25 +1570,32 @@ BEGIN
         ELSE
             UPDATE @extschema@.bi_account_sheet SET profile_mask = 0;
         END IF;
-    ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-        PERFORM @extschema@.bi_account_sheet_recompute(ARRAY(SELECT n.account_id FROM bi_new n));
-    ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-        PERFORM @extschema@.bi_account_sheet_recompute(ARRAY(SELECT o.account_id FROM bi_old o));
-    ELSIF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'contact' THEN
-        PERFORM @extschema@.bi_account_sheet_recompute(ARRAY(
-            SELECT u.a FROM bi_old o JOIN bi_new n ON n.contact_id OPERATOR(pg_catalog.=) o.contact_id
-             CROSS JOIN LATERAL (VALUES (o.account_id), (n.account_id)) u(a)
-             WHERE o.account_id IS DISTINCT FROM n.account_id
-                OR o.decision_role IS DISTINCT FROM n.decision_role
-                OR o.verified IS DISTINCT FROM n.verified));
-    ELSE
-        PERFORM @extschema@.bi_account_sheet_recompute(ARRAY(
-            SELECT o.account_id FROM bi_old o UNION SELECT n.account_id FROM bi_new n));
+        RETURN NULL;
     END IF;
+    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+        changed := ARRAY(SELECT n.account_id FROM bi_new n);
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+        changed := ARRAY(SELECT o.account_id FROM bi_old o);
+    ELSIF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'contact' THEN
+        changed := ARRAY(SELECT u.a FROM bi_old o JOIN bi_new n ON n.contact_id OPERATOR(pg_catalog.=) o.contact_id
+                          CROSS JOIN LATERAL (VALUES (o.account_id), (n.account_id)) u(a)
+                          WHERE o.account_id IS DISTINCT FROM n.account_id
+                             OR o.decision_role IS DISTINCT FROM n.decision_role
+                             OR o.verified IS DISTINCT FROM n.verified);
+    ELSE
+        changed := ARRAY(SELECT o.account_id FROM bi_old o UNION SELECT n.account_id FROM bi_new n);
+    END IF;
+    PERFORM @extschema@.bi_account_sheet_recompute(changed, false);
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.bi_account_sheet_trigger() IS 'Trigger on cdp.contact and cdp.account_profile (per statement): recomputes the sheet summary of the accounts the statement changed';
+COMMENT ON FUNCTION @extschema@.bi_account_sheet_trigger() IS 'Trigger on cdp.account, cdp.contact and cdp.account_profile (per statement): recomputes the sheet summary of the accounts the statement changed, and the duplicate flags of the company keys and domains a new, renamed or deleted account concerns';
+CREATE TRIGGER bi_sheet_insert AFTER INSERT ON @extschema@.account
+    REFERENCING NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
+CREATE TRIGGER bi_sheet_update AFTER UPDATE ON @extschema@.account
+    REFERENCING OLD TABLE AS bi_old NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
+CREATE TRIGGER bi_sheet_delete AFTER DELETE ON @extschema@.account
+    REFERENCING OLD TABLE AS bi_old FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
 CREATE TRIGGER bi_sheet_insert AFTER INSERT ON @extschema@.contact
     REFERENCING NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
 CREATE TRIGGER bi_sheet_update AFTER UPDATE ON @extschema@.contact
@@ -1452,7 +1613,9 @@ CREATE TRIGGER bi_sheet_delete AFTER DELETE ON @extschema@.account_profile
 CREATE TRIGGER bi_sheet_truncate AFTER TRUNCATE ON @extschema@.account_profile
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
 
--- VOLATILE: rewrites the summary (inside cdp.rebuild_bi_rollups).
+-- VOLATILE: rewrites the summary (inside cdp.rebuild_bi_rollups, which
+-- holds SHARE locks on the tables and runs as the extension owner, who sees
+-- every row).
 CREATE FUNCTION @extschema@.bi_account_sheet_rebuild() RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1460,10 +1623,10 @@ AS $$
 BEGIN
     TRUNCATE @extschema@.bi_account_sheet;
     INSERT INTO @extschema@.bi_account_sheet
-    SELECT l.account_id, l.contacts, l.verified_contacts, l.tagged_contacts, l.decision_makers, l.chain_roles, l.profile_mask
+    SELECT l.account_id, l.created_at, l.segment, l.tier, l.account_mask, l.profile_mask, l.contacts, l.verified_contacts,
+           l.tagged_contacts, l.decision_makers, l.chain_roles, d.account_id IS NOT NULL
       FROM @extschema@.bi_account_sheet_live() l
-     WHERE l.contacts OPERATOR(pg_catalog.>) 0 OR l.profile_mask OPERATOR(pg_catalog.<>) 0
-        OR EXISTS (SELECT 1 FROM @extschema@.account_profile p WHERE p.account_id OPERATOR(pg_catalog.=) l.account_id)
+      LEFT JOIN @extschema@.bi_account_duplicates_live() d ON d.account_id OPERATOR(pg_catalog.=) l.account_id
      ORDER BY l.account_id;
 END
 $$;

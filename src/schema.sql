@@ -491,3 +491,45 @@ CREATE FUNCTION @extschema@.build_info() RETURNS text
     AS 'MODULE_PATHNAME', 'cdp_build_info'
     LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.build_info() IS 'cdp version and the PostgreSQL and ICU versions it was built for and runs on; include it in bug reports';
+
+-- Segments ----------------------------------------------------------------------
+--
+-- The business segment of an account, used by the BI views (views.sql) and
+-- the per-account sheet summary (rollup.sql).
+
+-- IMMUTABLE: it always raises for the same input; called only on bad input.
+CREATE FUNCTION @extschema@.segment_of_error(what text, val text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'invalid % for cdp.segment_of: "%"', what, val
+        USING ERRCODE = '22023',
+              HINT = CASE what WHEN 'declared segment' THEN 'A declared segment is one of big_b, small_b, big_c, small_c, or NULL.'
+                               ELSE 'Employees and annual revenue are zero or more, or NULL when unknown.' END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.segment_of_error(text, text) IS 'Raises the 22023 error of cdp.segment_of for a bad argument (internal helper, so that segment_of stays an inlinable SQL expression)';
+
+-- IMMUTABLE and written BEGIN ATOMIC so the planner inlines it into the views:
+-- a plain CASE expression per row, no function call.
+CREATE FUNCTION @extschema@.segment_of(declared text, employees integer, annual_revenue numeric)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE
+        WHEN declared IS NOT NULL THEN
+            CASE WHEN declared OPERATOR(pg_catalog.=) ANY (ARRAY['big_b', 'small_b', 'big_c', 'small_c']::text[])
+                 THEN declared
+                 ELSE @extschema@.segment_of_error('declared segment', declared) END
+        WHEN employees OPERATOR(pg_catalog.<) 0 THEN @extschema@.segment_of_error('employees', employees::text)
+        WHEN annual_revenue OPERATOR(pg_catalog.<) 0 THEN @extschema@.segment_of_error('annual revenue', annual_revenue::text)
+        -- no staff: a person, household or sole trader buying for itself (C)
+        WHEN employees OPERATOR(pg_catalog.=) 0 THEN
+            CASE WHEN annual_revenue OPERATOR(pg_catalog.>=) 1000000 THEN 'big_c' ELSE 'small_c' END
+        -- an organisation (B)
+        WHEN employees OPERATOR(pg_catalog.>=) 300 OR annual_revenue OPERATOR(pg_catalog.>=) 100000000 THEN 'big_b'
+        WHEN employees IS NOT NULL OR annual_revenue IS NOT NULL THEN 'small_b'
+    END;
+END;
+COMMENT ON FUNCTION @extschema@.segment_of(text, integer, numeric) IS 'Business segment (客户分层) of an account: the declared segment when set (big_b, small_b, big_c, small_c); otherwise employees = 0 (a person or household) gives big_c when annual revenue/spend >= 1,000,000 CNY else small_c, and an organisation gives big_b (大B) with >= 300 employees or >= 100,000,000 CNY revenue, else small_b (小B); NULL when nothing is known. Bad input raises 22023';

@@ -16,44 +16,8 @@
 --     time zone; a segment column comes from cdp.segment_of, 'unclassified'
 --     when the account's size is unknown and no segment was declared.
 
--- Segments ----------------------------------------------------------------------
-
--- IMMUTABLE: it always raises for the same input; called only on bad input.
-CREATE FUNCTION @extschema@.segment_of_error(what text, val text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RAISE EXCEPTION 'invalid % for cdp.segment_of: "%"', what, val
-        USING ERRCODE = '22023',
-              HINT = CASE what WHEN 'declared segment' THEN 'A declared segment is one of big_b, small_b, big_c, small_c, or NULL.'
-                               ELSE 'Employees and annual revenue are zero or more, or NULL when unknown.' END;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.segment_of_error(text, text) IS 'Raises the 22023 error of cdp.segment_of for a bad argument (internal helper, so that segment_of stays an inlinable SQL expression)';
-
--- IMMUTABLE and written BEGIN ATOMIC so the planner inlines it into the views:
--- a plain CASE expression per row, no function call.
-CREATE FUNCTION @extschema@.segment_of(declared text, employees integer, annual_revenue numeric)
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-BEGIN ATOMIC
-    SELECT CASE
-        WHEN declared IS NOT NULL THEN
-            CASE WHEN declared OPERATOR(pg_catalog.=) ANY (ARRAY['big_b', 'small_b', 'big_c', 'small_c']::text[])
-                 THEN declared
-                 ELSE @extschema@.segment_of_error('declared segment', declared) END
-        WHEN employees OPERATOR(pg_catalog.<) 0 THEN @extschema@.segment_of_error('employees', employees::text)
-        WHEN annual_revenue OPERATOR(pg_catalog.<) 0 THEN @extschema@.segment_of_error('annual revenue', annual_revenue::text)
-        -- no staff: a person, household or sole trader buying for itself (C)
-        WHEN employees OPERATOR(pg_catalog.=) 0 THEN
-            CASE WHEN annual_revenue OPERATOR(pg_catalog.>=) 1000000 THEN 'big_c' ELSE 'small_c' END
-        -- an organisation (B)
-        WHEN employees OPERATOR(pg_catalog.>=) 300 OR annual_revenue OPERATOR(pg_catalog.>=) 100000000 THEN 'big_b'
-        WHEN employees IS NOT NULL OR annual_revenue IS NOT NULL THEN 'small_b'
-    END;
-END;
-COMMENT ON FUNCTION @extschema@.segment_of(text, integer, numeric) IS 'Business segment (客户分层) of an account: the declared segment when set (big_b, small_b, big_c, small_c); otherwise employees = 0 (a person or household) gives big_c when annual revenue/spend >= 1,000,000 CNY else small_c, and an organisation gives big_b (大B) with >= 300 employees or >= 100,000,000 CNY revenue, else small_b (小B); NULL when nothing is known. Bad input raises 22023';
+-- Segments: cdp.segment_of is defined with the tables (schema module), so
+-- that the per-account sheet summary (module rollup) can use it too.
 
 -- Which fields the CDP sheets must have, per account tier ------------------------
 
@@ -128,7 +92,12 @@ GRANT SELECT ON @extschema@.sheet_field, @extschema@.sheet_requirement TO PUBLIC
 
 -- CDP sheets ---------------------------------------------------------------------
 
-CREATE VIEW @extschema@.sheet_completeness WITH (security_invoker = true) AS
+-- Per account: the fields its tier requires and those filled, from the
+-- per-account sheet summary (module rollup: kept by triggers, or computed
+-- from the rows a reader row-level security restricts sees), with the
+-- requirements of its tier.  Read by sheet_completeness and
+-- metrics_recognize.
+CREATE VIEW @extschema@.bi_account_completeness WITH (security_invoker = true) AS
 WITH req AS (
     SELECT r.tier,
            pg_catalog.sum(1 OPERATOR(pg_catalog.<<) f.bit)::integer AS mask,
@@ -137,30 +106,38 @@ WITH req AS (
       JOIN @extschema@.sheet_field f USING (field)
      GROUP BY r.tier
 ), filled AS (
-    -- the profile fields and contact counts from the per-account sheet
-    -- summary (module rollup: kept by triggers, or computed live for a
-    -- reader row-level security restricts); the account's own fields here
-    SELECT a.account_id, a.name, a.tier, a.owner, a.stage, a.created_at,
-           @extschema@.segment_of(a.segment, a.employees, a.annual_revenue) AS segment,
-           p.updated_at AS profile_updated_at,
-             coalesce(c.profile_mask, 0)
-           OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(a.industry) OPERATOR(pg_catalog.<>) '' THEN 32768 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN a.employees IS NOT NULL THEN 65536 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN a.annual_revenue IS NOT NULL THEN 131072 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN pg_catalog.btrim(a.city) OPERATOR(pg_catalog.<>) '' THEN 262144 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN a.owner IS NOT NULL THEN 524288 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN c.contacts OPERATOR(pg_catalog.>) 0 THEN 1048576 ELSE 0 END)
-           OPERATOR(pg_catalog.|) (CASE WHEN c.decision_makers OPERATOR(pg_catalog.>) 0 THEN 2097152 ELSE 0 END) AS mask
-      FROM @extschema@.account a
-      LEFT JOIN @extschema@.account_profile p ON p.account_id OPERATOR(pg_catalog.=) a.account_id
-      LEFT JOIN @extschema@.bi_account_sheet_current c ON c.account_id OPERATOR(pg_catalog.=) a.account_id
-), scored AS (
-    SELECT x.*, coalesce(r.required, 0) AS required,
-           coalesce(r.mask, 0) OPERATOR(pg_catalog.&) (OPERATOR(pg_catalog.~) x.mask) AS missing_mask,
-           pg_catalog.bit_count((x.mask OPERATOR(pg_catalog.&) coalesce(r.mask, 0))::bit(22))::integer
-               AS filled
-      FROM filled x
-      LEFT JOIN req r ON r.tier OPERATOR(pg_catalog.=) x.tier
+    SELECT s.account_id, s.created_at, s.segment, s.tier, s.is_duplicate,
+           s.account_mask OPERATOR(pg_catalog.|) s.profile_mask
+           OPERATOR(pg_catalog.|) (CASE WHEN s.contacts OPERATOR(pg_catalog.>) 0 THEN 1048576 ELSE 0 END)
+           OPERATOR(pg_catalog.|) (CASE WHEN s.decision_makers OPERATOR(pg_catalog.>) 0 THEN 2097152 ELSE 0 END) AS mask
+      FROM @extschema@.bi_account_sheet_current s
+)
+SELECT x.account_id, x.created_at, x.segment, x.tier, x.is_duplicate,
+       coalesce(r.required, 0) AS required,
+       pg_catalog.bit_count((x.mask OPERATOR(pg_catalog.&) coalesce(r.mask, 0))::bit(22))::integer AS filled,
+       coalesce(r.mask, 0) OPERATOR(pg_catalog.&) (OPERATOR(pg_catalog.~) x.mask) AS missing_mask
+  FROM filled x
+  LEFT JOIN req r ON r.tier OPERATOR(pg_catalog.=) x.tier;
+COMMENT ON VIEW @extschema@.bi_account_completeness IS 'Per account (internal): how many sheet fields its tier requires (cdp.sheet_requirement), how many of them are filled and which are missing (bits of cdp.sheet_field), from the per-account sheet summary';
+COMMENT ON COLUMN @extschema@.bi_account_completeness.account_id IS 'Account';
+COMMENT ON COLUMN @extschema@.bi_account_completeness.created_at IS 'When the account was created';
+COMMENT ON COLUMN @extschema@.bi_account_completeness.segment IS 'cdp.segment_of the account; NULL when unclassified';
+COMMENT ON COLUMN @extschema@.bi_account_completeness.tier IS 'Account tier';
+COMMENT ON COLUMN @extschema@.bi_account_completeness.is_duplicate IS 'An older account has the same company key or company domain';
+COMMENT ON COLUMN @extschema@.bi_account_completeness.required IS 'Fields the tier requires';
+COMMENT ON COLUMN @extschema@.bi_account_completeness.filled IS 'Of those, filled';
+COMMENT ON COLUMN @extschema@.bi_account_completeness.missing_mask IS 'Bits (cdp.sheet_field.bit) of the required fields still empty';
+
+-- The account's name, owner and stage and the profile's date are joined to
+-- the summary: a question that reads none of them (completeness by
+-- segment and tier) reads the summary alone.
+CREATE VIEW @extschema@.sheet_completeness WITH (security_invoker = true) AS
+WITH scored AS (
+    SELECT c.account_id, c.created_at, c.segment, c.tier, c.required, c.filled, c.missing_mask,
+           a.name, a.owner, a.stage, p.updated_at AS profile_updated_at
+      FROM @extschema@.bi_account_completeness c
+      LEFT JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) c.account_id
+      LEFT JOIN @extschema@.account_profile p ON p.account_id OPERATOR(pg_catalog.=) c.account_id
 )
 SELECT s.account_id,
        s.name AS account_name,
@@ -248,14 +225,16 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.sheet_complete(regclass, text, text) IS 'Lifecycle stage guard (资料完整度门槛): true when the account of the entity (an account, or the account of a lead or opportunity) has every CDP sheet field its tier requires; false refuses the stage with 23514';
 
--- Contact counts from the per-account sheet summary (module rollup).
+-- Segment, tier and contact counts from the per-account sheet summary
+-- (module rollup), the rest joined to it: a question by segment and tier
+-- reads the summary alone.
 CREATE VIEW @extschema@.sheet_account_profile WITH (security_invoker = true) AS
-SELECT a.account_id,
+SELECT c.account_id,
        a.name AS account_name,
        a.short_name,
        a.name_en,
-       coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified') AS segment,
-       a.tier,
+       coalesce(c.segment, 'unclassified') AS segment,
+       c.tier,
        a.stage,
        a.industry,
        a.city,
@@ -264,18 +243,18 @@ SELECT a.account_id,
        a.owner::text AS owner,
        p.org_structure AS organisation,
        p.decision_process,
-       coalesce(c.contacts, 0)::bigint AS contacts,
-       coalesce(c.verified_contacts, 0)::bigint AS verified_contacts,
-       coalesce(c.decision_makers, 0)::bigint AS decision_makers,
+       c.contacts::bigint AS contacts,
+       c.verified_contacts::bigint AS verified_contacts,
+       c.decision_makers::bigint AS decision_makers,
        a.employees,
        a.annual_revenue AS annual_revenue_cny,
        p.scale,
        p.development_plan,
        p.pain_points,
        p.updated_at AS profile_updated_at
-  FROM @extschema@.account a
-  LEFT JOIN @extschema@.account_profile p ON p.account_id OPERATOR(pg_catalog.=) a.account_id
-  LEFT JOIN @extschema@.bi_account_sheet_current c ON c.account_id OPERATOR(pg_catalog.=) a.account_id;
+  FROM @extschema@.bi_account_sheet_current c
+  LEFT JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) c.account_id
+  LEFT JOIN @extschema@.account_profile p ON p.account_id OPERATOR(pg_catalog.=) c.account_id;
 COMMENT ON VIEW @extschema@.sheet_account_profile IS 'Customer information sheet (客户信息表), one row per account: who they are, who is in charge, organisation, contacts, scale, development plan and pain points';
 COMMENT ON COLUMN @extschema@.sheet_account_profile.account_id IS 'Account identifier';
 COMMENT ON COLUMN @extschema@.sheet_account_profile.account_name IS 'Registered company name (客户名称/主体)';
@@ -570,10 +549,12 @@ COMMENT ON COLUMN @extschema@.sheet_city_market.updated_at IS 'When the city fig
 -- Probable duplicates follow the company matching module: an account is a
 -- duplicate when an older account has the same canonical name
 -- (cdp.company_key) or the same domain, free mail aside (cdp.email_domain).
--- The key is not computed per row: account_company_key_idx holds it with
--- account_id and (INCLUDE) name, so an index-only scan reads the keys already
--- in key and account_id order and the window needs neither the function nor a
--- sort.  Names longer than company_key accepts (1024 bytes, 54000) have no
+-- The per-account sheet summary (module rollup) keeps the flag: its account
+-- trigger finds the accounts of a key through account_company_key_idx,
+-- which holds the key with account_id and (INCLUDE) name; a reader
+-- row-level security restricts gets the flag from a window over an
+-- index-only scan of it, the keys already in key and account_id order (no
+-- function call, no sort).  Names longer than company_key accepts (1024 bytes, 54000) have no
 -- key and are left out of the index, so that this index is never the reason
 -- an account cannot be stored (today account_name_search_idx refuses them).
 CREATE INDEX account_company_key_idx ON @extschema@.account (@extschema@.company_key(name), account_id)
@@ -582,35 +563,21 @@ CREATE INDEX account_company_key_idx ON @extschema@.account (@extschema@.company
 -- (company module).
 
 CREATE VIEW @extschema@.metrics_recognize WITH (security_invoker = true) AS
-WITH key_dup AS (
-    -- not the oldest account of its company key
-    SELECT k.account_id
-      FROM (SELECT a.account_id,
-                   pg_catalog.row_number() OVER (PARTITION BY @extschema@.company_key(a.name) ORDER BY a.account_id) AS n
-              FROM @extschema@.account a
-             WHERE NOT @extschema@.company_key_too_long(a.name)
-               AND @extschema@.company_key(a.name) IS NOT NULL) k
-     WHERE k.n OPERATOR(pg_catalog.>) 1
-), domain_dup AS (
-    -- not the oldest account of its company domain (cdp.email_domain: lower
-    -- case, no scheme, www. or path; NULL for free mail), read in key and
-    -- account_id order from account_email_domain_idx like the company key
-    SELECT d.account_id
-      FROM (SELECT a.account_id,
-                   pg_catalog.row_number() OVER (PARTITION BY @extschema@.email_domain(a.domain) ORDER BY a.account_id) AS n
-              FROM @extschema@.account a
-             WHERE @extschema@.email_domain(a.domain) IS NOT NULL) d
-     WHERE d.n OPERATOR(pg_catalog.>) 1
-), acc AS (
-    SELECT s.account_id,
-           pg_catalog.date_trunc('month', s.account_created_at)::date AS month,
-           s.segment,
-           s.completeness,
-           s.is_complete,
-           (kd.account_id IS NOT NULL OR dd.account_id IS NOT NULL) AS is_duplicate
-      FROM @extschema@.sheet_completeness s
-      LEFT JOIN key_dup kd ON kd.account_id OPERATOR(pg_catalog.=) s.account_id
-      LEFT JOIN domain_dup dd ON dd.account_id OPERATOR(pg_catalog.=) s.account_id
+WITH acc AS (
+    -- segment, completeness and duplicate flag from the per-account sheet
+    -- summary (module rollup; duplicates: not the oldest account of its
+    -- company key, cdp.company_key, or of its company domain,
+    -- cdp.email_domain: lower case, no scheme, www. or path, NULL for free
+    -- mail; the flag is NULL for a reader row-level security restricts,
+    -- whose duplicates are counted below)
+    SELECT c.account_id,
+           pg_catalog.date_trunc('month', c.created_at)::date AS month,
+           coalesce(c.segment, 'unclassified') AS segment,
+           CASE WHEN c.required OPERATOR(pg_catalog.=) 0 THEN 1.0
+                ELSE pg_catalog.round(c.filled::numeric OPERATOR(pg_catalog./) c.required, 3) END AS completeness,
+           c.filled OPERATOR(pg_catalog.=) c.required AS is_complete,
+           c.is_duplicate
+      FROM @extschema@.bi_account_completeness c
 ), stacked AS (
     SELECT x.month, x.segment,
            pg_catalog.count(*) AS new_accounts,
@@ -621,14 +588,24 @@ WITH key_dup AS (
       FROM acc x
      GROUP BY x.month, x.segment
     UNION ALL
-    SELECT pg_catalog.date_trunc('month', c.created_at)::date,
+    -- the duplicates a reader row-level security restricts sees among the
+    -- accounts they see (the kept flags are about all accounts)
+    SELECT pg_catalog.date_trunc('month', a.created_at)::date,
            coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified'),
+           0, pg_catalog.count(*), 0, 0, 0, 0, 0
+      FROM @extschema@.bi_account_duplicates_live() d
+      JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) d.account_id
+     WHERE NOT @extschema@.bi_rollups_visible()
+     GROUP BY 1, 2
+    UNION ALL
+    SELECT pg_catalog.date_trunc('month', c.created_at)::date,
+           coalesce(a.segment, 'unclassified'),
            0, 0, 0, 0,
            pg_catalog.count(*),
            pg_catalog.count(*) FILTER (WHERE c.decision_role IS NOT NULL),
            pg_catalog.count(*) FILTER (WHERE c.verified)
       FROM @extschema@.contact c
-      LEFT JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) c.account_id
+      LEFT JOIN @extschema@.bi_account_sheet_current a ON a.account_id OPERATOR(pg_catalog.=) c.account_id
      GROUP BY 1, 2
 ), summed AS (
     SELECT month, segment,
@@ -706,16 +683,7 @@ COMMENT ON COLUMN @extschema@.metrics_reach.outbound_without_consent IS 'Outboun
 COMMENT ON COLUMN @extschema@.metrics_reach.cost_cny IS 'What the interactions cost, CNY (触达成本)';
 
 CREATE VIEW @extschema@.metrics_relationship WITH (security_invoker = true) AS
-WITH roles AS (
-    -- decision-chain coverage of an account: share of the roles of a complete
-    -- buying centre (cdp.decision_roles_required(), as in
-    -- cdp.opportunity_decision_chain) it has a contact for, from the
-    -- per-account sheet summary (module rollup)
-    SELECT c.account_id,
-           c.chain_roles::numeric OPERATOR(pg_catalog./) pg_catalog.cardinality(@extschema@.decision_roles_required()) AS coverage,
-           c.decision_makers OPERATOR(pg_catalog.>) 0 AS has_decision_maker
-      FROM @extschema@.bi_account_sheet_current c
-), stacked AS (
+WITH stacked AS (
     -- interactions: the touch rollups (module rollup) when this session may
     -- use them, else the tables (cdp.bi_relationship_touches)
     SELECT x.month, x.segment, x.touches, x.active_accounts, x.active_relationships,
@@ -731,17 +699,22 @@ WITH roles AS (
       LEFT JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) c.account_id
      GROUP BY 1, 2
     UNION ALL
+    -- new opportunities with the decision-chain coverage of their account
+    -- as of now: share of the roles of a complete buying centre
+    -- (cdp.decision_roles_required(), as in cdp.opportunity_decision_chain)
+    -- it has a contact for, from the per-account sheet summary (module
+    -- rollup), which also gives the segment
     SELECT pg_catalog.date_trunc('month', o.created_at)::date,
-           coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified'),
+           coalesce(s.segment, 'unclassified'),
            0, 0, 0, 0,
            pg_catalog.count(*),
-           coalesce(pg_catalog.sum(r.coverage), 0),
-           pg_catalog.count(*) FILTER (WHERE r.has_decision_maker),
+           coalesce(pg_catalog.sum(s.chain_roles::numeric
+                                   OPERATOR(pg_catalog./) pg_catalog.cardinality(@extschema@.decision_roles_required())), 0),
+           pg_catalog.count(*) FILTER (WHERE s.decision_makers OPERATOR(pg_catalog.>) 0),
            0,
            pg_catalog.count(*) FILTER (WHERE o.referred_by IS NOT NULL)
       FROM @extschema@.opportunity o
-      JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) o.account_id
-      LEFT JOIN roles r ON r.account_id OPERATOR(pg_catalog.=) o.account_id
+      JOIN @extschema@.bi_account_sheet_current s ON s.account_id OPERATOR(pg_catalog.=) o.account_id
      GROUP BY 1, 2
     UNION ALL
     SELECT pg_catalog.date_trunc('month', h.entered_at)::date,

@@ -32,8 +32,8 @@ BEGIN
                    'bi_touchpoint_rollup', 'bi_account_rollup', 'bi_contact_rollup', 'bi_lead_rollup', 'bi_consent_lock',
                    'bi_consent_rollup', 'bi_metrics_reach_live', 'bi_relationship_touches', 'bi_return_touch_costs',
                    'bi_last_touch_live', 'bi_compact_rollups', 'rebuild_bi_rollups', 'sheet_profile_mask',
-                   'bi_account_sheet_live', 'bi_account_sheet_recompute', 'bi_account_sheet_trigger',
-                   'bi_account_sheet_rebuild'])
+                   'sheet_account_mask', 'bi_account_duplicates_live', 'bi_account_sheet_live', 'bi_account_sheet_recompute',
+                   'bi_account_sheet_duplicates', 'bi_account_sheet_trigger', 'bi_account_sheet_rebuild'])
          ORDER BY p.oid
     LOOP
         EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f.fn);

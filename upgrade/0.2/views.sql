@@ -2,19 +2,34 @@
 
 -- views.sql, 0.1 -> 0.2: the BI layer.
 
--- metrics_recognize: duplicates by company domain read from
--- account_email_domain_idx (company piece; the view called email_domain once
--- per shared domain); the domain is now compared as email_domain reads it
--- (scheme, www. and path aside).
---@ src/views.sql: CREATE VIEW @extschema@.metrics_recognize WITH
 
--- sheet_completeness and sheet_account_profile: the contact counts and the
--- profile's sheet fields from the per-account sheet summary (module rollup,
--- bi_account_sheet) instead of aggregating every contact and testing 15
--- profile fields per account at each question.  Same columns.
+-- sheet_completeness, sheet_account_profile and metrics_recognize: segment,
+-- tier, filled fields, contact counts and duplicate flag from the
+-- per-account sheet summary (module rollup, bi_account_sheet) instead of
+-- joining every account to its aggregated contacts, testing 22 fields per
+-- account and numbering accounts per company key and domain at each
+-- question; bi_account_completeness (new, internal) scores the summary
+-- against cdp.sheet_requirement for both.  Same columns.
+--@ src/views.sql: CREATE VIEW @extschema@.bi_account_completeness WITH
+--@ src/views.sql: COMMENT ON VIEW @extschema@.bi_account_completeness IS
+--@ src/views.sql: COMMENT ON COLUMN @extschema@.bi_account_completeness.account_id IS
+--@ src/views.sql: COMMENT ON COLUMN @extschema@.bi_account_completeness.created_at IS
+--@ src/views.sql: COMMENT ON COLUMN @extschema@.bi_account_completeness.segment IS
+--@ src/views.sql: COMMENT ON COLUMN @extschema@.bi_account_completeness.tier IS
+--@ src/views.sql: COMMENT ON COLUMN @extschema@.bi_account_completeness.is_duplicate IS
+--@ src/views.sql: COMMENT ON COLUMN @extschema@.bi_account_completeness.required IS
+--@ src/views.sql: COMMENT ON COLUMN @extschema@.bi_account_completeness.filled IS
+--@ src/views.sql: COMMENT ON COLUMN @extschema@.bi_account_completeness.missing_mask IS
+GRANT SELECT ON @extschema@.bi_account_completeness TO cdp_admin, cdp_analyst, cdp_sales;
+
 --@ src/views.sql: CREATE VIEW @extschema@.sheet_completeness WITH
 
 --@ src/views.sql: CREATE VIEW @extschema@.sheet_account_profile WITH
+
+-- metrics_recognize: also, duplicates by company domain are compared as
+-- email_domain reads the domain (scheme, www. and path aside; 0.1 used
+-- lower(domain)).
+--@ src/views.sql: CREATE VIEW @extschema@.metrics_recognize WITH
 
 -- pool_summary: one scan of the open stays, joined to the three tables side
 -- by side (0.1 read a materialized CTE three times).  Same columns.
