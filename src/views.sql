@@ -289,30 +289,33 @@ WITH opp AS (
       FROM @extschema@.opportunity o
      WHERE o.stage OPERATOR(pg_catalog.<>) ALL (ARRAY['won', 'lost']::text[])
      GROUP BY o.account_id
-), tp AS (
+), last_touch AS (
     -- the latest interaction: kept per account by the rollup triggers
     -- (cdp.bi_last_touch) when the reader sees every interaction, else
     -- computed from the interactions the reader sees
-    -- (cdp.bi_last_touch_live); the last 90 days: an index-only range scan
-    -- of touchpoint_occurred_account_idx.  One aggregate over the three, so
-    -- that the planner knows the result has one row per account.
-    SELECT x.account_id,
-           pg_catalog.max(x.last_touch_at) AS last_touch_at,
-           pg_catalog.sum(x.recent) AS touches_90d
-      FROM (SELECT b.account_id, b.last_touch_at, 0 AS recent FROM @extschema@.bi_last_touch b
+    -- (cdp.bi_last_touch_live).  Grouped by account, so that the planner
+    -- knows it joins at most once and leaves it out of a question that does
+    -- not ask for last_touch_at.
+    SELECT x.account_id, pg_catalog.max(x.last_touch_at) AS last_touch_at
+      FROM (SELECT b.account_id, b.last_touch_at FROM @extschema@.bi_last_touch b
             UNION ALL
-            SELECT l.account_id, l.last_touch_at, 0 FROM @extschema@.bi_last_touch_live() l
-            UNION ALL
-            SELECT t.account_id, NULL, 1
-              FROM @extschema@.touchpoint t
-             WHERE t.occurred_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval)
-               AND t.account_id IS NOT NULL) x
+            SELECT l.account_id, l.last_touch_at FROM @extschema@.bi_last_touch_live() l) x
      GROUP BY x.account_id
+), recent AS (
+    -- the last 90 days: an index-only range scan of
+    -- touchpoint_occurred_account_idx
+    SELECT t.account_id, pg_catalog.count(*) AS touches_90d
+      FROM @extschema@.touchpoint t
+     WHERE t.occurred_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval)
+       AND t.account_id IS NOT NULL
+     GROUP BY t.account_id
 )
-SELECT a.account_id,
+-- segment and tier from the per-account sheet summary (module rollup), the
+-- account's other columns and the sheet joined to it
+SELECT s.account_id,
        a.name AS account_name,
-       coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified') AS segment,
-       a.tier,
+       coalesce(s.segment, 'unclassified') AS segment,
+       s.tier,
        a.stage,
        a.owner::text AS owner,
        p.pain_points,
@@ -324,12 +327,14 @@ SELECT a.account_id,
        coalesce(o.open_opportunities, 0) AS open_opportunities,
        coalesce(o.open_pipeline, 0) AS open_pipeline_cny,
        o.next_expected_close,
-       t.last_touch_at,
-       coalesce(t.touches_90d, 0) AS touches_90d
-  FROM @extschema@.account a
-  LEFT JOIN @extschema@.account_profile p ON p.account_id OPERATOR(pg_catalog.=) a.account_id
-  LEFT JOIN opp o ON o.account_id OPERATOR(pg_catalog.=) a.account_id
-  LEFT JOIN tp t ON t.account_id OPERATOR(pg_catalog.=) a.account_id;
+       lt.last_touch_at,
+       coalesce(r.touches_90d, 0) AS touches_90d
+  FROM @extschema@.bi_account_sheet_current s
+  LEFT JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) s.account_id
+  LEFT JOIN @extschema@.account_profile p ON p.account_id OPERATOR(pg_catalog.=) s.account_id
+  LEFT JOIN opp o ON o.account_id OPERATOR(pg_catalog.=) s.account_id
+  LEFT JOIN last_touch lt ON lt.account_id OPERATOR(pg_catalog.=) s.account_id
+  LEFT JOIN recent r ON r.account_id OPERATOR(pg_catalog.=) s.account_id;
 COMMENT ON VIEW @extschema@.sheet_development_strategy IS 'Development strategy sheet (客户开发策略表), one row per account: how our offer fits, key people and actions, the action plan, and the pipeline and recent contact that show whether it is being followed';
 COMMENT ON COLUMN @extschema@.sheet_development_strategy.account_id IS 'Account identifier';
 COMMENT ON COLUMN @extschema@.sheet_development_strategy.account_name IS 'Registered company name (客户名称)';

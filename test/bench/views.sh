@@ -236,12 +236,56 @@ awk -v so="$best_single_off" -v sn="$best_single_on" -v bo="$best_bulk_off" -v b
 	printf "    1000 single-row INSERTs: %d ms without, %d ms with the triggers (ratio %.2f)\n", so, sn, sn / so
 	printf "    one INSERT of 100000 rows: %d ms without, %d ms with the triggers (ratio %.2f)\n", bo, bn, bn / bo
 }'
-# the rollups kept by the triggers equal a rebuild
+
+# The same for the sheet summary (triggers bi_sheet_insert on cdp.contact
+# and cdp.account): 1000 single-row INSERTs of contacts (each its own
+# transaction) and one of 100,000 contacts, 1000 single-row INSERTs of
+# accounts (a third of them namesakes of existing accounts, whose
+# duplicate flags the trigger works out) and one of 10,000 accounts.
+sheet_overhead()	# sheet_overhead TABLE LABEL SINGLE_SQL BULK_SQL UNTRACKED_WHERE
+{
+	t=$1 label=$2 one=$3 many=$4 untracked=$5
+	s_file=$(mktemp) s_off=$(mktemp)
+	awk -v n="$n" -v sql="$one" 'BEGIN { for (i = 1; i <= 1000; i++) { q = sql; gsub(/@I@/, i, q); gsub(/@A@/, 1 + (i * 7919) % n, q); print q ";" } }' >"$s_file"
+	sed "s/'bench/'untracked/" "$s_file" >"$s_off"
+	m_off=$(echo "$many" | sed "s/'bench/'untracked/")
+	so=0 sn=0 bo=0 bn=0
+	for r in 1 2; do
+		$psql -c "ALTER TABLE cdp.$t DISABLE TRIGGER bi_sheet_insert"
+		keep_best so "$(ms_of $psql -f "$s_off")"
+		keep_best bo "$(ms_of $psql -c "$m_off")"
+		$psql -c "ALTER TABLE cdp.$t DISABLE TRIGGER bi_sheet_delete" \
+			-c "DELETE FROM cdp.$t WHERE $untracked" \
+			-c "ALTER TABLE cdp.$t ENABLE TRIGGER bi_sheet_delete" \
+			-c "ALTER TABLE cdp.$t ENABLE TRIGGER bi_sheet_insert"
+		keep_best sn "$(ms_of $psql -f "$s_file")"
+		keep_best bn "$(ms_of $psql -c "$many")"
+	done
+	awk -v l="$label" -v so="$so" -v sn="$sn" -v bo="$bo" -v bn="$bn" 'BEGIN {
+		printf "    1000 single-row INSERTs of %s: %d ms without, %d ms with the triggers (ratio %.2f)\n", l, so, sn, sn / so
+		printf "    one bulk INSERT of %s: %d ms without, %d ms with the triggers (ratio %.2f)\n", l, bo, bn, bn / bo
+	}'
+	rm -f "$s_file" "$s_off"
+}
+echo "  write overhead of the sheet summary triggers (load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+sheet_overhead contact contacts \
+	"INSERT INTO cdp.contact (account_id, name, decision_role, verified) VALUES (@A@, 'bench contact @I@', (ARRAY['decision_maker', 'it', NULL])[1 + @I@ % 3], @I@ % 2 = 0)" \
+	"INSERT INTO cdp.contact (account_id, name, decision_role) SELECT 1 + (i * 13) % $n, 'bench bulk ' || i, (ARRAY['finance', 'user', NULL])[1 + i % 3] FROM generate_series(1, 100000) i" \
+	"name LIKE 'untracked%'"
+sheet_overhead account accounts \
+	"INSERT INTO cdp.account (name, domain, employees) VALUES (CASE WHEN @I@ % 3 = 0 THEN 'company ' || @A@ || ' 有限公司' ELSE 'bench account @I@ 有限公司' END, 'bench@I@.cn', @I@ % 500)" \
+	"INSERT INTO cdp.account (name, domain, employees) SELECT 'bench bulk ' || i || ' 有限公司', 'bench-bulk' || i || '.cn', i % 500 FROM generate_series(1, 10000) i" \
+	"domain LIKE 'untracked%'"
+
+# the rollups and the sheet summary kept by the triggers equal a rebuild
 kept=$($psql -At -c "CREATE TEMP TABLE k AS SELECT * FROM cdp.metrics_reach;
+                     CREATE TEMP TABLE ks AS SELECT * FROM cdp.bi_account_sheet_current;
                      SELECT cdp.rebuild_bi_rollups() > 0;
-                     SELECT count(*) FROM ((TABLE k EXCEPT ALL TABLE cdp.metrics_reach) UNION ALL (TABLE cdp.metrics_reach EXCEPT ALL TABLE k)) d" | tail -1)
-[ "$kept" = 0 ] && echo "  rollups kept by the triggers through these inserts equal a rebuild" ||
-	{ echo "  rollups kept by the triggers differ from a rebuild in $kept rows"; status=1; }
+                     SELECT (SELECT count(*) FROM ((TABLE k EXCEPT ALL TABLE cdp.metrics_reach) UNION ALL (TABLE cdp.metrics_reach EXCEPT ALL TABLE k)) d)
+                            + (SELECT count(*) FROM ((TABLE ks EXCEPT ALL TABLE cdp.bi_account_sheet_current)
+                                                     UNION ALL (TABLE cdp.bi_account_sheet_current EXCEPT ALL TABLE ks)) d)" | tail -1)
+[ "$kept" = 0 ] && echo "  rollups and sheet summary kept by the triggers through these inserts equal a rebuild" ||
+	{ echo "  rollups and sheet summary kept by the triggers differ from a rebuild in $kept rows"; status=1; }
 rm -f "$single" "$single_off"
 rm -f "$script" "$log"
 "$CDP_BINDIR/dropdb" "$db"

@@ -118,3 +118,21 @@ SELECT * FROM pg_temp.rollup_check();
 SELECT cdp.bi_compact_rollups() >= 0 AS compacted;
 SELECT * FROM pg_temp.rollup_check();
 SET timezone = 'UTC';
+-- sheet summary (0.2): the update computed one row per account from the
+-- rows recorded before it (duplicate flags too); it equals the columns
+-- computed from the tables, before and after more writes
+CREATE FUNCTION pg_temp.sheet_check() RETURNS TABLE (accounts bigint, rows bigint, differing bigint, duplicates bigint)
+LANGUAGE sql AS $$
+    SELECT (SELECT count(*) FROM cdp.account), (SELECT count(*) FROM cdp.bi_account_sheet),
+           (SELECT count(*)
+              FROM cdp.bi_account_sheet s
+              FULL JOIN (SELECT l.*, d.account_id IS NOT NULL AS dup FROM cdp.bi_account_sheet_live() l
+                           LEFT JOIN cdp.bi_account_duplicates_live() d USING (account_id)) l USING (account_id)
+             WHERE (s.segment, s.tier, s.account_mask, s.profile_mask, s.contacts, s.decision_makers, s.chain_roles, s.is_duplicate)
+                   IS DISTINCT FROM (l.segment, l.tier, l.account_mask, l.profile_mask, l.contacts, l.decision_makers, l.chain_roles, l.dup)),
+           (SELECT count(*) FROM cdp.bi_account_sheet WHERE is_duplicate);
+$$;
+SELECT * FROM pg_temp.sheet_check();
+INSERT INTO cdp.account (name, domain) SELECT name, domain FROM cdp.account ORDER BY account_id LIMIT 2;
+INSERT INTO cdp.contact (account_id, name, decision_role) SELECT min(account_id), '升级 检查', 'decision_maker' FROM cdp.account;
+SELECT * FROM pg_temp.sheet_check();
