@@ -1590,28 +1590,25 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bi_account_sheet_trigger() IS 'Trigger on cdp.account, cdp.contact and cdp.account_profile (per statement): recomputes the sheet summary of the accounts the statement changed, and the duplicate flags of the company keys and domains a new, renamed or deleted account concerns';
-CREATE TRIGGER bi_sheet_insert AFTER INSERT ON @extschema@.account
-    REFERENCING NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
-CREATE TRIGGER bi_sheet_update AFTER UPDATE ON @extschema@.account
-    REFERENCING OLD TABLE AS bi_old NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
-CREATE TRIGGER bi_sheet_delete AFTER DELETE ON @extschema@.account
-    REFERENCING OLD TABLE AS bi_old FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
-CREATE TRIGGER bi_sheet_insert AFTER INSERT ON @extschema@.contact
-    REFERENCING NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
-CREATE TRIGGER bi_sheet_update AFTER UPDATE ON @extschema@.contact
-    REFERENCING OLD TABLE AS bi_old NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
-CREATE TRIGGER bi_sheet_delete AFTER DELETE ON @extschema@.contact
-    REFERENCING OLD TABLE AS bi_old FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
-CREATE TRIGGER bi_sheet_truncate AFTER TRUNCATE ON @extschema@.contact
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
-CREATE TRIGGER bi_sheet_insert AFTER INSERT ON @extschema@.account_profile
-    REFERENCING NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
-CREATE TRIGGER bi_sheet_update AFTER UPDATE ON @extschema@.account_profile
-    REFERENCING OLD TABLE AS bi_old NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
-CREATE TRIGGER bi_sheet_delete AFTER DELETE ON @extschema@.account_profile
-    REFERENCING OLD TABLE AS bi_old FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
-CREATE TRIGGER bi_sheet_truncate AFTER TRUNCATE ON @extschema@.account_profile
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger();
+-- The same four triggers on each table (no TRUNCATE on account: its rows
+-- go with the accounts, and TRUNCATE of cdp.account cascades to this table).
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['account', 'contact', 'account_profile'] LOOP
+        EXECUTE pg_catalog.format('CREATE TRIGGER bi_sheet_insert AFTER INSERT ON @extschema@.%I REFERENCING NEW TABLE AS bi_new
+                                   FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger()', t);
+        EXECUTE pg_catalog.format('CREATE TRIGGER bi_sheet_update AFTER UPDATE ON @extschema@.%I REFERENCING OLD TABLE AS bi_old NEW TABLE AS bi_new
+                                   FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger()', t);
+        EXECUTE pg_catalog.format('CREATE TRIGGER bi_sheet_delete AFTER DELETE ON @extschema@.%I REFERENCING OLD TABLE AS bi_old
+                                   FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger()', t);
+        CONTINUE WHEN t OPERATOR(pg_catalog.=) 'account';
+        EXECUTE pg_catalog.format('CREATE TRIGGER bi_sheet_truncate AFTER TRUNCATE ON @extschema@.%I
+                                   FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger()', t);
+    END LOOP;
+END
+$$;
 
 -- VOLATILE: rewrites the summary (inside cdp.rebuild_bi_rollups, which
 -- holds SHARE locks on the tables and runs as the extension owner, who sees
