@@ -102,6 +102,22 @@ SELECT a.account_id, a.created_at, cdp.segment_of(a.segment, a.employees, a.annu
                        OR cdp.email_domain(b.domain) = cdp.email_domain(a.domain))) AS is_duplicate
   FROM cdp.account a;
 
+-- metrics_recognize as in cdp 0.1: accounts by month of creation and
+-- segment (duplicates as in sheet_figures), contacts by month of creation
+-- and the segment of their account
+CREATE VIEW rollup_ref.recognize AS
+SELECT month, segment, sum(new_accounts) AS new_accounts, sum(duplicate_accounts) AS duplicate_accounts,
+       sum(new_contacts) AS new_contacts, sum(tagged_contacts) AS tagged_contacts, sum(verified_contacts) AS verified_contacts
+  FROM (SELECT date_trunc('month', f.created_at)::date AS month, coalesce(f.segment, 'unclassified') AS segment,
+               count(*) AS new_accounts, count(*) FILTER (WHERE f.is_duplicate) AS duplicate_accounts,
+               0 AS new_contacts, 0 AS tagged_contacts, 0 AS verified_contacts
+          FROM rollup_ref.sheet_figures f GROUP BY 1, 2
+        UNION ALL
+        SELECT date_trunc('month', c.created_at)::date, coalesce(cdp.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified'),
+               0, 0, count(*), count(*) FILTER (WHERE c.decision_role IS NOT NULL), count(*) FILTER (WHERE c.verified)
+          FROM cdp.contact c LEFT JOIN cdp.account a ON a.account_id = c.account_id GROUP BY 1, 2) x
+ GROUP BY month, segment;
+
 -- rows of each comparison that differ (0 everywhere is the expected result)
 -- and whether there was anything to compare
 CREATE FUNCTION pg_temp.rollup_diff() RETURNS TABLE (figures text, has_rows boolean, differing bigint)
@@ -146,7 +162,16 @@ BEGIN
       FROM ((SELECT * FROM cdp.bi_account_sheet_current EXCEPT ALL SELECT * FROM rollup_ref.sheet_figures)
             UNION ALL (SELECT * FROM rollup_ref.sheet_figures EXCEPT ALL SELECT * FROM cdp.bi_account_sheet_current)) d;
     RETURN NEXT;
+    figures := 'metrics_recognize';
+    SELECT EXISTS (SELECT FROM rollup_ref.recognize WHERE new_contacts > 0 AND duplicate_accounts > 0) INTO has_rows;
+    SELECT count(*) INTO differing
+      FROM cdp.metrics_recognize v
+      FULL JOIN rollup_ref.recognize r USING (month, segment)
+     WHERE (v.new_accounts, v.duplicate_accounts, v.new_contacts, v.tagged_contacts, v.verified_contacts)
+           IS DISTINCT FROM (r.new_accounts, r.duplicate_accounts, r.new_contacts, r.tagged_contacts, r.verified_contacts);
+    RETURN NEXT;
     figures := 'sheet_account_profile';
+    SELECT EXISTS (SELECT FROM rollup_ref.sheet_figures WHERE contacts > 0) INTO has_rows;
     SELECT count(*) INTO differing
       FROM cdp.sheet_account_profile v JOIN rollup_ref.sheet_figures r USING (account_id)
      WHERE (v.contacts, v.verified_contacts, v.decision_makers) IS DISTINCT FROM (r.contacts, r.verified_contacts, r.decision_makers);
@@ -253,6 +278,20 @@ BEGIN
                              AND NOT EXISTS (SELECT FROM cdp.touchpoint t WHERE t.account_id = a.account_id)
                              AND NOT EXISTS (SELECT FROM cdp.account_profile p WHERE p.account_id = a.account_id)
                            ORDER BY random() LIMIT 1);
+    -- contacts arrive (some without an account) and leave
+    INSERT INTO cdp.contact (account_id, name, decision_role, verified, created_at)
+    SELECT CASE WHEN random() < 0.8 THEN pg_temp.pick(i.acc, 32) END, 'rollup new contact',
+           (ARRAY['user', NULL, 'finance'])[1 + (random() * 2)::int], random() < 0.5,
+           '2024-01-01'::timestamptz + random() * interval '500 days'
+      FROM generate_series(1, 4);
+    DELETE FROM cdp.contact
+     WHERE contact_id = (SELECT c.contact_id FROM cdp.contact c
+                          WHERE c.name = 'rollup new contact'
+                            AND NOT EXISTS (SELECT FROM cdp.touchpoint t WHERE t.contact_id = c.contact_id)
+                            AND NOT EXISTS (SELECT FROM cdp.consent k WHERE k.contact_id = c.contact_id)
+                          ORDER BY random() LIMIT 1);
+    UPDATE cdp.contact SET created_at = created_at - interval '40 days'
+     WHERE contact_id IN (SELECT c FROM unnest(i.con[1:54]) c ORDER BY random() LIMIT 3);
     -- contacts change role and verification; CDP sheets are written,
     -- blanked and removed (the sheet summary)
     UPDATE cdp.contact SET decision_role = (ARRAY['decision_maker', 'approver', 'finance', 'it', 'champion', NULL])[1 + (random() * 5)::int],
@@ -339,11 +378,11 @@ ROLLBACK;
 BEGIN;
 TRUNCATE cdp.account_profile;
 SELECT count(*) FILTER (WHERE profile_mask <> 0) AS masks_left FROM cdp.bi_account_sheet;
-SELECT * FROM pg_temp.rollup_diff() WHERE figures LIKE 'sheet%';
+SELECT * FROM pg_temp.rollup_diff() WHERE figures LIKE 'sheet%' OR figures = 'metrics_recognize';
 ALTER TABLE cdp.consent DISABLE TRIGGER consent_no_truncate;
 TRUNCATE cdp.contact CASCADE;
 SELECT count(*) FILTER (WHERE contacts <> 0 OR chain_roles <> 0) AS contact_counts_left FROM cdp.bi_account_sheet;
-SELECT * FROM pg_temp.rollup_diff() WHERE figures LIKE 'sheet%';
+SELECT * FROM pg_temp.rollup_diff() WHERE figures LIKE 'sheet%' OR figures = 'metrics_recognize';
 ROLLBACK;
 -- another session time zone: the views compute from the tables (exact,
 -- months in that zone) until the rollups are rebuilt in it

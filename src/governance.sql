@@ -887,7 +887,8 @@ GRANT SELECT ON @extschema@.city_market, @extschema@.outreach_model TO cdp_sales
 -- the doors to the touch rollups (module rollup): views with their owner's
 -- rights that show rows only to a reader who may see every row, read by the
 -- BI views whoever reads those
-GRANT SELECT ON @extschema@.bi_touch_figures, @extschema@.bi_last_touch, @extschema@.bi_account_sheet_figures TO cdp_sales;
+GRANT SELECT ON @extschema@.bi_touch_figures, @extschema@.bi_last_touch, @extschema@.bi_account_sheet_figures,
+      @extschema@.bi_contact_figures TO cdp_sales;
 -- which contacts were erased (ids and counts only): can_contact and next_touch need it
 GRANT SELECT ON @extschema@.erasure_log TO cdp_sales;
 

@@ -116,6 +116,13 @@ COMMENT ON COLUMN @extschema@.stage_history.changed_by IS 'Role that made the mo
 ALTER TABLE @extschema@.stage_history SET (fillfactor = 85);
 CREATE INDEX stage_history_entity_idx
     ON @extschema@.stage_history (entity, entity_key, entered_at, history_id);
+-- The BI views count entries into given stages (metrics_return: mql, sql,
+-- opportunity, customer; metrics_relationship: advocate) by month: an
+-- index-only scan of the stays of those stages instead of a scan of the
+-- whole history (at 1M accounts, 3.4M rows for 111,000 advocate entries).
+-- Closing a stay still changes no indexed column.
+CREATE INDEX stage_history_stage_idx
+    ON @extschema@.stage_history (entity, stage, entered_at) INCLUDE (entity_key);
 
 -- The trigger ----------------------------------------------------------------
 

@@ -686,10 +686,22 @@ BEGIN
                 SELECT 1, n.account_id, @extschema@.segment_of(n.segment, n.employees, n.annual_revenue)
                   FROM bi_new n WHERE n.account_id OPERATOR(pg_catalog.=) ANY (changed)) s
             ON s.account_id OPERATOR(pg_catalog.=) t.acc));
+    -- and its contacts in the contact counts (module section "Contact
+    -- counts"), locked above
+    PERFORM @extschema@.bi_contact_apply(ARRAY(
+        SELECT ROW(s.sign, pg_catalog.date_trunc('month', c.created_at, tz)::date, coalesce(s.seg, 'unclassified'),
+                   c.decision_role IS NOT NULL, c.verified)::@extschema@.bi_contact_fact
+          FROM @extschema@.contact c
+          JOIN (SELECT -1 AS sign, o.account_id, @extschema@.segment_of(o.segment, o.employees, o.annual_revenue) AS seg
+                  FROM bi_old o WHERE o.account_id OPERATOR(pg_catalog.=) ANY (changed)
+                UNION ALL
+                SELECT 1, n.account_id, @extschema@.segment_of(n.segment, n.employees, n.annual_revenue)
+                  FROM bi_new n WHERE n.account_id OPERATOR(pg_catalog.=) ANY (changed)) s
+            ON s.account_id OPERATOR(pg_catalog.=) c.account_id));
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.bi_account_rollup() IS 'Trigger on cdp.account (per UPDATE statement): moves the interactions of accounts whose segment changed to the new segment in the BI touch rollups';
+COMMENT ON FUNCTION @extschema@.bi_account_rollup() IS 'Trigger on cdp.account (per UPDATE statement): moves the interactions and the contacts of accounts whose segment changed to the new segment in the BI touch rollups and contact counts';
 CREATE TRIGGER bi_rollup_update AFTER UPDATE ON @extschema@.account
     REFERENCING OLD TABLE AS bi_old NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_rollup();
 
@@ -1131,10 +1143,29 @@ BEGIN
     )
     -- (u runs to completion whatever reads it)
     SELECT coalesce(pg_catalog.sum(s.rows), 0)::bigint INTO n FROM s;
+    -- the contact counts the same way
+    WITH d AS (
+        DELETE FROM @extschema@.bi_contact_delta RETURNING *
+    ), s AS (
+        SELECT d.month, d.segment, pg_catalog.sum(d.contacts)::bigint AS contacts,
+               pg_catalog.sum(d.tagged_contacts)::bigint AS tagged_contacts,
+               pg_catalog.sum(d.verified_contacts)::bigint AS verified_contacts, pg_catalog.count(*) AS rows
+          FROM d GROUP BY d.month, d.segment
+    ), u AS (
+        INSERT INTO @extschema@.bi_contact_rollup AS r
+        SELECT s.month, s.segment, s.contacts, s.tagged_contacts, s.verified_contacts
+          FROM s ORDER BY s.month, s.segment
+            ON CONFLICT (month, segment) DO UPDATE
+           SET contacts = r.contacts OPERATOR(pg_catalog.+) excluded.contacts,
+               tagged_contacts = r.tagged_contacts OPERATOR(pg_catalog.+) excluded.tagged_contacts,
+               verified_contacts = r.verified_contacts OPERATOR(pg_catalog.+) excluded.verified_contacts
+        RETURNING 1
+    )
+    SELECT n OPERATOR(pg_catalog.+) coalesce(pg_catalog.sum(s.rows), 0)::bigint INTO n FROM s;
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.bi_compact_rollups() IS 'Folds the delta rows of the BI touch rollups (bi_touch_delta, appended by every interaction write) into bi_touch_rollup in one transaction, so readers always see exact figures and the delta table stays short; returns the number of delta rows folded. Runs in cdp.refresh_bi_snapshots() and cdp.rebuild_bi_rollups()';
+COMMENT ON FUNCTION @extschema@.bi_compact_rollups() IS 'Folds the delta rows of the BI touch rollups and contact counts (bi_touch_delta, bi_contact_delta, appended by every interaction or contact write) into bi_touch_rollup and bi_contact_rollup in one transaction, so readers always see exact figures and the delta table stays short; returns the number of delta rows folded. Runs in cdp.refresh_bi_snapshots() and cdp.rebuild_bi_rollups()';
 REVOKE ALL ON FUNCTION @extschema@.bi_compact_rollups() FROM PUBLIC;
 
 -- VOLATILE: rewrites the rollups.  SECURITY DEFINER: the rollups are the
@@ -1230,13 +1261,23 @@ BEGIN
       FROM i_con GROUP BY 1, 2, 3
     UNION ALL
     SELECT month, segment, channel, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, pg_catalog.count(*), 0, 0 FROM i_lead GROUP BY 1, 2, 3;
+    -- the contact counts: every contact once
+    TRUNCATE @extschema@.bi_contact_rollup, @extschema@.bi_contact_delta;
+    INSERT INTO @extschema@.bi_contact_delta (month, segment, contacts, tagged_contacts, verified_contacts)
+    SELECT pg_catalog.date_trunc('month', c.created_at, z.time_zone)::date,
+           coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified'),
+           pg_catalog.count(*), pg_catalog.count(c.decision_role), pg_catalog.count(*) FILTER (WHERE c.verified)
+      FROM @extschema@.contact c
+      LEFT JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) c.account_id
+     CROSS JOIN (SELECT @extschema@.bi_rollup_time_zone() AS time_zone) z
+     GROUP BY 1, 2;
     PERFORM @extschema@.bi_compact_rollups();
     PERFORM @extschema@.bi_account_sheet_rebuild();
     SELECT pg_catalog.count(*) INTO n FROM @extschema@.bi_touch_rollup;
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.rebuild_bi_rollups(text) IS 'Recomputes the BI touch rollups from the tables (after a load with triggers off, e.g. session_replication_role = replica), optionally cutting months in another time zone from now on (e.g. ''Asia/Shanghai''); and the per-account sheet summary (bi_account_sheet); blocks writers of touchpoint, account, contact, lead, consent and account_profile meanwhile; returns the number of month, segment and channel rows. Unknown zone: 22023';
+COMMENT ON FUNCTION @extschema@.rebuild_bi_rollups(text) IS 'Recomputes the BI touch rollups and contact counts from the tables (after a load with triggers off, e.g. session_replication_role = replica), optionally cutting months in another time zone from now on (e.g. ''Asia/Shanghai''); and the per-account sheet summary (bi_account_sheet); blocks writers of touchpoint, account, contact, lead, consent and account_profile meanwhile; returns the number of month, segment and channel rows. Unknown zone: 22023';
 REVOKE ALL ON FUNCTION @extschema@.rebuild_bi_rollups(text) FROM PUBLIC;
 
 -- Account sheet summary -----------------------------------------------------------
@@ -1629,3 +1670,142 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.bi_account_sheet_rebuild() IS 'Recomputes the whole per-account sheet summary from the tables (internal, part of cdp.rebuild_bi_rollups)';
 REVOKE ALL ON FUNCTION @extschema@.bi_account_sheet_rebuild() FROM PUBLIC;
+
+-- Contact counts ------------------------------------------------------------------
+--
+-- metrics_recognize counts the contacts created per month and segment (of
+-- their account), tagged and verified: kept like the touch figures, as
+-- signed facts in an append-only delta (cdp.bi_contact_delta) that
+-- cdp.bi_compact_rollups() folds into cdp.bi_contact_rollup, months in
+-- cdp.bi_rollup_time_zone().  A statement-level trigger on cdp.contact turns
+-- every insert, delete and change of account, decision role, verification
+-- or creation time into -1 for the contact as it was and +1 as it is, in
+-- the current segment of its account; the account trigger of the touch
+-- rollups (cdp.bi_account_rollup) moves an account's contacts when its
+-- segment changes, with the same locks (it locks the account and its
+-- contacts FOR UPDATE, which waits for the contact writers in flight).
+-- Read through cdp.bi_contact_figures when cdp.bi_rollups_usable().
+
+CREATE TABLE @extschema@.bi_contact_rollup (
+    month date NOT NULL,
+    segment text NOT NULL,
+    contacts bigint NOT NULL DEFAULT 0,
+    tagged_contacts bigint NOT NULL DEFAULT 0,
+    verified_contacts bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, segment)
+);
+CREATE TABLE @extschema@.bi_contact_delta (LIKE @extschema@.bi_contact_rollup INCLUDING DEFAULTS);
+COMMENT ON TABLE @extschema@.bi_contact_rollup IS 'Contacts per month of creation and segment of their account (internal): the delta rows folded by cdp.bi_compact_rollups(); add bi_contact_delta for the current figures (view cdp.bi_contact_figures)';
+COMMENT ON TABLE @extschema@.bi_contact_delta IS 'Changes of the contact counts not folded into bi_contact_rollup yet (internal, append-only: the trigger only inserts, cdp.bi_compact_rollups() deletes)';
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['bi_contact_rollup', 'bi_contact_delta'] LOOP
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.month IS %L', t, 'Month the contacts were created in cdp.bi_rollup_time_zone(), first day');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.segment IS %L', t, 'Segment of the contacts'' account, unclassified without one');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.contacts IS %L', t, 'Contacts');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.tagged_contacts IS %L', t, 'Of those, with a decision role');
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.verified_contacts IS %L', t, 'Of those, verified');
+    END LOOP;
+END
+$$;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.bi_contact_rollup', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.bi_contact_delta', '');
+
+CREATE VIEW @extschema@.bi_contact_figures WITH (security_barrier = true) AS
+SELECT x.month, x.segment,
+       pg_catalog.sum(x.contacts)::bigint AS contacts,
+       pg_catalog.sum(x.tagged_contacts)::bigint AS tagged_contacts,
+       pg_catalog.sum(x.verified_contacts)::bigint AS verified_contacts
+  FROM (SELECT r.* FROM @extschema@.bi_contact_rollup r
+        UNION ALL
+        SELECT d.* FROM @extschema@.bi_contact_delta d) x
+ WHERE @extschema@.bi_rollups_usable()
+ GROUP BY x.month, x.segment;
+COMMENT ON VIEW @extschema@.bi_contact_figures IS 'Current contact counts per month of creation and segment (internal): bi_contact_rollup plus the delta rows not folded yet; rows only for a session that may use the rollups (cdp.bi_rollups_usable()), none for others';
+COMMENT ON COLUMN @extschema@.bi_contact_figures.month IS 'Month the contacts were created in cdp.bi_rollup_time_zone(), first day';
+COMMENT ON COLUMN @extschema@.bi_contact_figures.segment IS 'Segment of the contacts'' account, unclassified without one';
+COMMENT ON COLUMN @extschema@.bi_contact_figures.contacts IS 'Contacts';
+COMMENT ON COLUMN @extschema@.bi_contact_figures.tagged_contacts IS 'Of those, with a decision role';
+COMMENT ON COLUMN @extschema@.bi_contact_figures.verified_contacts IS 'Of those, verified';
+
+CREATE TYPE @extschema@.bi_contact_fact AS (
+    sign integer,
+    month date,
+    segment text,
+    tagged boolean,
+    verified boolean
+);
+COMMENT ON TYPE @extschema@.bi_contact_fact IS 'One contact fact of the BI contact counts (internal): +1 for a contact as it now is, -1 for one as it was, with its month of creation, the segment of its account and whether it is tagged and verified';
+
+-- VOLATILE: appends to bi_contact_delta.
+CREATE FUNCTION @extschema@.bi_contact_apply(facts @extschema@.bi_contact_fact[]) RETURNS void
+LANGUAGE sql
+BEGIN ATOMIC
+    INSERT INTO @extschema@.bi_contact_delta (month, segment, contacts, tagged_contacts, verified_contacts)
+    SELECT f.month, f.segment, pg_catalog.sum(f.sign),
+           coalesce(pg_catalog.sum(f.sign) FILTER (WHERE f.tagged), 0),
+           coalesce(pg_catalog.sum(f.sign) FILTER (WHERE f.verified), 0)
+      FROM pg_catalog.unnest(facts) f
+     GROUP BY f.month, f.segment
+    HAVING pg_catalog.sum(f.sign) OPERATOR(pg_catalog.<>) 0
+        OR pg_catalog.sum(f.sign) FILTER (WHERE f.tagged) OPERATOR(pg_catalog.<>) 0
+        OR pg_catalog.sum(f.sign) FILTER (WHERE f.verified) OPERATOR(pg_catalog.<>) 0;
+END;
+COMMENT ON FUNCTION @extschema@.bi_contact_apply(@extschema@.bi_contact_fact[]) IS 'Appends contact facts to bi_contact_delta, summed per month and segment (internal, used by the contact and account triggers)';
+
+-- STABLE: the contact's month in the rollups' zone, the segment of its
+-- account as this statement sees it.  SQL, inlined into the trigger's
+-- queries.
+CREATE FUNCTION @extschema@.bi_contact_fact(sign integer, account_id bigint, created_at timestamptz, decision_role text,
+                                            verified boolean, time_zone text)
+RETURNS @extschema@.bi_contact_fact
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT ROW(sign, pg_catalog.date_trunc('month', created_at, time_zone)::date,
+               coalesce((SELECT @extschema@.segment_of(a.segment, a.employees, a.annual_revenue)
+                           FROM @extschema@.account a WHERE a.account_id OPERATOR(pg_catalog.=) bi_contact_fact.account_id),
+                        'unclassified'),
+               decision_role IS NOT NULL, verified)::@extschema@.bi_contact_fact;
+END;
+COMMENT ON FUNCTION @extschema@.bi_contact_fact(integer, bigint, timestamptz, text, boolean, text) IS 'The contact fact of a contact as given (internal): its month of creation in the zone, the current segment of its account';
+
+-- VOLATILE, SECURITY DEFINER: as bi_touchpoint_rollup.  One static
+-- statement per event (the transition tables differ).
+CREATE FUNCTION @extschema@.bi_contact_count() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tz text := @extschema@.bi_rollup_time_zone();
+BEGIN
+    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+        TRUNCATE @extschema@.bi_contact_rollup, @extschema@.bi_contact_delta;
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+        PERFORM @extschema@.bi_contact_apply(ARRAY(
+            SELECT @extschema@.bi_contact_fact(1, n.account_id, n.created_at, n.decision_role, n.verified, tz) FROM bi_new n));
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+        PERFORM @extschema@.bi_contact_apply(ARRAY(
+            SELECT @extschema@.bi_contact_fact(-1, o.account_id, o.created_at, o.decision_role, o.verified, tz) FROM bi_old o));
+    ELSE
+        PERFORM @extschema@.bi_contact_apply(ARRAY(
+            SELECT f.fact
+              FROM bi_old o JOIN bi_new n ON n.contact_id OPERATOR(pg_catalog.=) o.contact_id
+             CROSS JOIN LATERAL (VALUES (@extschema@.bi_contact_fact(-1, o.account_id, o.created_at, o.decision_role, o.verified, tz)),
+                                        (@extschema@.bi_contact_fact(1, n.account_id, n.created_at, n.decision_role, n.verified, tz))) f(fact)
+             WHERE (o.account_id, o.created_at, o.decision_role IS NOT NULL, o.verified)
+                   IS DISTINCT FROM (n.account_id, n.created_at, n.decision_role IS NOT NULL, n.verified)));
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bi_contact_count() IS 'Trigger on cdp.contact (per statement): turns the contacts inserted, deleted or changed (account, decision role set or not, verification, creation time) into contact facts for the BI contact counts';
+CREATE TRIGGER bi_count_insert AFTER INSERT ON @extschema@.contact
+    REFERENCING NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_contact_count();
+CREATE TRIGGER bi_count_update AFTER UPDATE ON @extschema@.contact
+    REFERENCING OLD TABLE AS bi_old NEW TABLE AS bi_new FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_contact_count();
+CREATE TRIGGER bi_count_delete AFTER DELETE ON @extschema@.contact
+    REFERENCING OLD TABLE AS bi_old FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_contact_count();
+CREATE TRIGGER bi_count_truncate AFTER TRUNCATE ON @extschema@.contact
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_contact_count();

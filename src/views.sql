@@ -603,14 +603,21 @@ WITH acc AS (
      WHERE NOT @extschema@.bi_rollups_visible()
      GROUP BY 1, 2
     UNION ALL
+    -- contacts: the contact counts the database keeps (module rollup) when
+    -- this session may use them, else the tables
+    SELECT x.month, x.segment, 0, 0, 0, 0, x.contacts, x.tagged_contacts, x.verified_contacts
+      FROM @extschema@.bi_contact_figures x
+     WHERE x.contacts OPERATOR(pg_catalog.<>) 0
+    UNION ALL
     SELECT pg_catalog.date_trunc('month', c.created_at)::date,
-           coalesce(a.segment, 'unclassified'),
+           coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified'),
            0, 0, 0, 0,
            pg_catalog.count(*),
            pg_catalog.count(*) FILTER (WHERE c.decision_role IS NOT NULL),
            pg_catalog.count(*) FILTER (WHERE c.verified)
       FROM @extschema@.contact c
-      LEFT JOIN @extschema@.bi_account_sheet_current a ON a.account_id OPERATOR(pg_catalog.=) c.account_id
+      LEFT JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) c.account_id
+     WHERE NOT @extschema@.bi_rollups_usable()
      GROUP BY 1, 2
 ), summed AS (
     SELECT month, segment,

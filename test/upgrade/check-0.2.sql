@@ -136,3 +136,11 @@ SELECT * FROM pg_temp.sheet_check();
 INSERT INTO cdp.account (name, domain) SELECT name, domain FROM cdp.account ORDER BY account_id LIMIT 2;
 INSERT INTO cdp.contact (account_id, name, decision_role) SELECT min(account_id), '升级 检查', 'decision_maker' FROM cdp.account;
 SELECT * FROM pg_temp.sheet_check();
+-- contact counts (0.2): computed by the update, kept since
+SELECT count(*) AS contact_count_rows_differing
+  FROM (SELECT month, segment, contacts, tagged_contacts, verified_contacts FROM cdp.bi_contact_figures WHERE contacts <> 0) k
+  FULL JOIN (SELECT date_trunc('month', c.created_at)::date AS month,
+                    coalesce(cdp.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified') AS segment,
+                    count(*) AS contacts, count(c.decision_role) AS tagged_contacts, count(*) FILTER (WHERE c.verified) AS verified_contacts
+               FROM cdp.contact c LEFT JOIN cdp.account a USING (account_id) GROUP BY 1, 2) l USING (month, segment)
+ WHERE (k.contacts, k.tagged_contacts, k.verified_contacts) IS DISTINCT FROM (l.contacts, l.tagged_contacts, l.verified_contacts);

@@ -13,9 +13,9 @@
 -- the three roles, those with the owner's rights (SECURITY DEFINER) for
 -- administrators.
 GRANT SELECT ON @extschema@.bi_touch_figures, @extschema@.bi_last_touch, @extschema@.bi_account_sheet_figures,
-      @extschema@.bi_account_sheet_current TO cdp_admin, cdp_analyst;
+      @extschema@.bi_account_sheet_current, @extschema@.bi_contact_figures TO cdp_admin, cdp_analyst;
 GRANT SELECT ON @extschema@.bi_touch_figures, @extschema@.bi_last_touch, @extschema@.bi_account_sheet_figures,
-      @extschema@.bi_account_sheet_current TO cdp_sales;
+      @extschema@.bi_account_sheet_current, @extschema@.bi_contact_figures TO cdp_sales;
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.bi_rollup_state TO cdp_admin;
 GRANT SELECT ON @extschema@.bi_rollup_state TO cdp_analyst;
 GRANT SELECT ON @extschema@.bi_rollup_state TO cdp_sales;
@@ -33,7 +33,8 @@ BEGIN
                    'bi_consent_rollup', 'bi_metrics_reach_live', 'bi_relationship_touches', 'bi_return_touch_costs',
                    'bi_last_touch_live', 'bi_compact_rollups', 'rebuild_bi_rollups', 'sheet_profile_mask',
                    'sheet_account_mask', 'bi_account_duplicates_live', 'bi_account_sheet_live', 'bi_account_sheet_recompute',
-                   'bi_account_sheet_duplicates', 'bi_account_sheet_trigger', 'bi_account_sheet_rebuild'])
+                   'bi_account_sheet_duplicates', 'bi_account_sheet_trigger', 'bi_account_sheet_rebuild',
+                   'bi_contact_apply', 'bi_contact_fact', 'bi_contact_count'])
          ORDER BY p.oid
     LOOP
         EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f.fn);
