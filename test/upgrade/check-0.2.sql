@@ -136,8 +136,10 @@ SELECT * FROM pg_temp.sheet_check();
 INSERT INTO cdp.account (name, domain) SELECT name, domain FROM cdp.account ORDER BY account_id LIMIT 2;
 INSERT INTO cdp.contact (account_id, name, decision_role) SELECT min(account_id), '升级 检查', 'decision_maker' FROM cdp.account;
 SELECT * FROM pg_temp.sheet_check();
--- contact counts (0.2): computed by the update, kept since
-SELECT count(*) AS contact_count_rows_differing
+-- contact counts (0.2): computed by the update, kept since (read in the
+-- rollups' zone)
+SELECT set_config('TimeZone', cdp.bi_rollup_time_zone(), false) IS NOT NULL AS zone_set;
+SELECT (SELECT count(*) FROM cdp.bi_contact_figures) > 0 AS has_counts, count(*) AS contact_count_rows_differing
   FROM (SELECT month, segment, contacts, tagged_contacts, verified_contacts FROM cdp.bi_contact_figures WHERE contacts <> 0) k
   FULL JOIN (SELECT date_trunc('month', c.created_at)::date AS month,
                     coalesce(cdp.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified') AS segment,
