@@ -1314,7 +1314,7 @@ REVOKE ALL ON FUNCTION @extschema@.rebuild_bi_rollups(text) FROM PUBLIC;
 -- with triggers off, cdp.rebuild_bi_rollups() recomputes every row.
 
 CREATE TABLE @extschema@.bi_account_sheet (
-    account_id bigint PRIMARY KEY REFERENCES @extschema@.account ON DELETE CASCADE,
+    account_id bigint PRIMARY KEY,
     created_at timestamptz NOT NULL,
     segment text,
     tier text NOT NULL,
@@ -1488,7 +1488,7 @@ BEGIN
         RETURN;
     END IF;
     -- create or lock the rows, in account order; an account deleted in the
-    -- meantime has nothing to summarise (its row went with it)
+    -- meantime has nothing to summarise (the account trigger deletes its row)
     INSERT INTO @extschema@.bi_account_sheet AS s (account_id, created_at, tier)
     SELECT a.account_id, a.created_at, a.tier FROM @extschema@.account a
      WHERE a.account_id OPERATOR(pg_catalog.=) ANY (keys)
@@ -1546,11 +1546,20 @@ BEGIN
                  WHERE NOT @extschema@.company_key_too_long(n.v) AND @extschema@.company_key(n.v) IS NOT NULL);
     ds := ARRAY(SELECT DISTINCT @extschema@.email_domain(d.v) FROM pg_catalog.unnest(domains) d(v)
                  WHERE @extschema@.email_domain(d.v) IS NOT NULL);
-    FOR lock_key IN SELECT x FROM (SELECT 'k:' OPERATOR(pg_catalog.||) k AS x FROM pg_catalog.unnest(ks) k
-                                   UNION SELECT 'd:' OPERATOR(pg_catalog.||) d FROM pg_catalog.unnest(ds) d) u
-                     ORDER BY pg_catalog.hashtext(x), x LOOP
-        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('cdp.bi_account_sheet'), pg_catalog.hashtext(lock_key));
-    END LOOP;
+    IF pg_catalog.cardinality(ks) OPERATOR(pg_catalog.+) pg_catalog.cardinality(ds) OPERATOR(pg_catalog.>) 64 THEN
+        -- a statement of many accounts (an import) takes one lock on all
+        -- keys instead of one per key (the lock table holds about 64 per
+        -- connection): it waits for the writers of single keys in flight
+        -- and they wait for it
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('cdp.bi_account_sheet all keys'), 0);
+    ELSE
+        PERFORM pg_catalog.pg_advisory_xact_lock_shared(pg_catalog.hashtext('cdp.bi_account_sheet all keys'), 0);
+        FOR lock_key IN SELECT x FROM (SELECT 'k:' OPERATOR(pg_catalog.||) k AS x FROM pg_catalog.unnest(ks) k
+                                       UNION SELECT 'd:' OPERATOR(pg_catalog.||) d FROM pg_catalog.unnest(ds) d) u
+                         ORDER BY pg_catalog.hashtext(x), x LOOP
+            PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('cdp.bi_account_sheet'), pg_catalog.hashtext(lock_key));
+        END LOOP;
+    END IF;
     RETURN ARRAY(SELECT a.account_id FROM @extschema@.account a
                   WHERE NOT @extschema@.company_key_too_long(a.name)
                     AND @extschema@.company_key(a.name) OPERATOR(pg_catalog.=) ANY (ks)
@@ -1579,9 +1588,14 @@ BEGIN
                 ARRAY(SELECT n.account_id FROM bi_new n) OPERATOR(pg_catalog.||)
                 @extschema@.bi_account_sheet_duplicates(ARRAY(SELECT n.name FROM bi_new n), ARRAY(SELECT n.domain FROM bi_new n)),
                 true);
+        ELSIF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+            TRUNCATE @extschema@.bi_account_sheet;
         ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-            -- the rows of the deleted accounts went with them (ON DELETE
-            -- CASCADE); the other accounts of their keys may be first now
+            -- the rows of the deleted accounts go (no foreign key, so that
+            -- cdp.merge_accounts, which re-points every reference to an
+            -- account, leaves this table to the triggers); the other
+            -- accounts of their keys may be first now
+            DELETE FROM @extschema@.bi_account_sheet s WHERE s.account_id IN (SELECT o.account_id FROM bi_old o);
             PERFORM @extschema@.bi_account_sheet_recompute(
                 @extschema@.bi_account_sheet_duplicates(ARRAY(SELECT o.name FROM bi_old o), ARRAY(SELECT o.domain FROM bi_old o)),
                 true);
@@ -1631,8 +1645,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bi_account_sheet_trigger() IS 'Trigger on cdp.account, cdp.contact and cdp.account_profile (per statement): recomputes the sheet summary of the accounts the statement changed, and the duplicate flags of the company keys and domains a new, renamed or deleted account concerns';
--- The same four triggers on each table (no TRUNCATE on account: its rows
--- go with the accounts, and TRUNCATE of cdp.account cascades to this table).
+-- The same four triggers on each table.
 DO $$
 DECLARE
     t text;
@@ -1644,7 +1657,6 @@ BEGIN
                                    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger()', t);
         EXECUTE pg_catalog.format('CREATE TRIGGER bi_sheet_delete AFTER DELETE ON @extschema@.%I REFERENCING OLD TABLE AS bi_old
                                    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger()', t);
-        CONTINUE WHEN t OPERATOR(pg_catalog.=) 'account';
         EXECUTE pg_catalog.format('CREATE TRIGGER bi_sheet_truncate AFTER TRUNCATE ON @extschema@.%I
                                    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.bi_account_sheet_trigger()', t);
     END LOOP;
