@@ -969,16 +969,18 @@ COMMENT ON COLUMN @extschema@.metrics_return_campaign.roi IS '(won revenue - spe
 -- Pools --------------------------------------------------------------------------------
 
 CREATE VIEW @extschema@.pool_summary WITH (security_invoker = true) AS
-WITH pipeline AS (
-    SELECT o.account_id,
-           pg_catalog.sum(o.amount) FILTER (WHERE o.stage OPERATOR(pg_catalog.<>) ALL (ARRAY['won', 'lost']::text[])) AS open_amount
-      FROM @extschema@.opportunity o
-     GROUP BY o.account_id
-), revenue AS (
-    SELECT o.account_id, pg_catalog.sum(o.amount) AS amount
-      FROM @extschema@."order" o
-     WHERE o.ordered_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '1 year'::interval)
-     GROUP BY o.account_id
+WITH money AS (
+    -- per account with either: the amount of its open opportunities and its
+    -- order revenue of the last 12 months (one hash for both)
+    SELECT m.account_id, pg_catalog.sum(m.open_amount) AS open_amount, pg_catalog.sum(m.revenue) AS revenue
+      FROM (SELECT o.account_id, o.amount AS open_amount, NULL::numeric AS revenue
+              FROM @extschema@.opportunity o
+             WHERE o.stage OPERATOR(pg_catalog.<>) ALL (ARRAY['won', 'lost']::text[])
+            UNION ALL
+            SELECT o.account_id, NULL, o.amount
+              FROM @extschema@."order" o
+             WHERE o.ordered_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '1 year'::interval)) m
+     GROUP BY m.account_id
 ), stays AS (
     -- the open stays of accounts, leads and opportunities, each entity
     -- joined to its own table only (entity_key cast once per stay) and
@@ -989,16 +991,15 @@ WITH pipeline AS (
     -- coalesced amounts), and the oldest entry gives the longest stay.
     SELECT 'account'::text AS entity, a.owner, h.model, h.stage,
            pg_catalog.count(*) AS members,
-           coalesce(pg_catalog.sum(p.open_amount), 0) AS pipeline,
-           coalesce(pg_catalog.sum(r.amount), 0) AS revenue,
+           coalesce(pg_catalog.sum(m.open_amount), 0) AS pipeline,
+           coalesce(pg_catalog.sum(m.revenue), 0) AS revenue,
            pg_catalog.sum(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) h.entered_at)) AS age_s,
            pg_catalog.min(h.entered_at) AS first_entered_at,
            pg_catalog.count(*) FILTER (WHERE h.entered_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) '30 days'::interval)) AS over_30,
            pg_catalog.count(*) FILTER (WHERE h.entered_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval)) AS over_90
       FROM @extschema@.stage_history h
       JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) h.entity_key::bigint
-      LEFT JOIN pipeline p ON p.account_id OPERATOR(pg_catalog.=) a.account_id
-      LEFT JOIN revenue r ON r.account_id OPERATOR(pg_catalog.=) a.account_id
+      LEFT JOIN money m ON m.account_id OPERATOR(pg_catalog.=) a.account_id
      WHERE h.exited_at IS NULL AND h.entity OPERATOR(pg_catalog.=) '@extschema@.account'::regclass
      GROUP BY a.owner, h.model, h.stage
     UNION ALL
