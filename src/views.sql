@@ -780,82 +780,81 @@ COMMENT ON COLUMN @extschema@.metrics_relationship.new_advocates IS 'Accounts th
 COMMENT ON COLUMN @extschema@.metrics_relationship.referral_opportunities IS 'Opportunities created in the month that were referred by a contact (转介绍商机)';
 
 CREATE VIEW @extschema@.metrics_return WITH (security_invoker = true) AS
-WITH first_order AS (
-    SELECT o.account_id, pg_catalog.min(o.ordered_at) AS first_at
-      FROM @extschema@."order" o
-     GROUP BY o.account_id
-), stacked AS (
-    -- entries into the b2b stages of accounts
-    SELECT pg_catalog.date_trunc('month', h.entered_at)::date AS month,
-           coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified') AS segment,
-           pg_catalog.count(*) FILTER (WHERE h.stage OPERATOR(pg_catalog.=) 'mql') AS mqls,
-           pg_catalog.count(*) FILTER (WHERE h.stage OPERATOR(pg_catalog.=) 'sql') AS sqls,
-           pg_catalog.count(*) FILTER (WHERE h.stage OPERATOR(pg_catalog.=) 'opportunity') AS opps,
-           pg_catalog.count(*) FILTER (WHERE h.stage OPERATOR(pg_catalog.=) 'customer') AS customers,
-           0::bigint AS leads, 0::bigint AS won, 0::bigint AS lost, 0::numeric AS won_revenue,
-           0::numeric AS revenue, 0::numeric AS gross_profit, 0::bigint AS buyers, 0::bigint AS repeat_buyers,
-           0::bigint AS first_buyers, 0::numeric AS cost
+WITH facts AS (
+    -- every fact counted by the segment of its account, one row each, so
+    -- that the accounts are read and hashed once for all of them: entries of
+    -- accounts into the b2b stages (kind = the stage), leads ('lead'), deals
+    -- closed won or lost (kind = the stage), orders ('order') and the
+    -- accounts that ordered in a month ('buyer', with whether they had
+    -- ordered in an earlier month)
+    SELECT h.entity_key::bigint AS account_id,
+           pg_catalog.date_trunc('month', h.entered_at)::date AS month,
+           h.stage AS kind, NULL::numeric AS amount, NULL::numeric AS gross_profit, NULL::boolean AS repeat
       FROM @extschema@.stage_history h
-      JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) h.entity_key::bigint
      WHERE h.entity OPERATOR(pg_catalog.=) '@extschema@.account'::regclass
        AND h.model OPERATOR(pg_catalog.=) 'b2b'
        AND h.stage OPERATOR(pg_catalog.=) ANY (ARRAY['mql', 'sql', 'opportunity', 'customer']::text[])
-     GROUP BY 1, 2
     UNION ALL
-    SELECT pg_catalog.date_trunc('month', l.created_at)::date,
-           coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified'),
-           0, 0, 0, 0, pg_catalog.count(*), 0, 0, 0, 0, 0, 0, 0, 0, 0
+    SELECT l.account_id, pg_catalog.date_trunc('month', l.created_at)::date, 'lead', NULL, NULL, NULL
       FROM @extschema@.lead l
-      LEFT JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) l.account_id
-     GROUP BY 1, 2
     UNION ALL
-    SELECT pg_catalog.date_trunc('month', o.closed_at)::date,
-           coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified'),
-           0, 0, 0, 0, 0,
-           pg_catalog.count(*) FILTER (WHERE o.stage OPERATOR(pg_catalog.=) 'won'),
-           pg_catalog.count(*) FILTER (WHERE o.stage OPERATOR(pg_catalog.=) 'lost'),
-           coalesce(pg_catalog.sum(o.amount) FILTER (WHERE o.stage OPERATOR(pg_catalog.=) 'won'), 0),
-           0, 0, 0, 0, 0, 0
+    SELECT o.account_id, pg_catalog.date_trunc('month', o.closed_at)::date, o.stage, o.amount, NULL, NULL
       FROM @extschema@.opportunity o
-      JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) o.account_id
      WHERE o.closed_at IS NOT NULL AND o.stage OPERATOR(pg_catalog.=) ANY (ARRAY['won', 'lost']::text[])
-     GROUP BY 1, 2
     UNION ALL
-    SELECT b.month, b.segment, 0, 0, 0, 0, 0, 0, 0, 0,
-           pg_catalog.sum(b.revenue), pg_catalog.sum(b.gross_profit),
-           pg_catalog.count(*),
-           pg_catalog.count(*) FILTER (WHERE b.first_at OPERATOR(pg_catalog.<) b.month),
-           pg_catalog.count(*) FILTER (WHERE b.first_at OPERATOR(pg_catalog.>=) b.month),
-           0
-      FROM (SELECT pg_catalog.date_trunc('month', o.ordered_at)::date AS month,
-                   coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified') AS segment,
-                   o.account_id,
-                   pg_catalog.sum(o.amount) AS revenue,
-                   coalesce(pg_catalog.sum(o.amount OPERATOR(pg_catalog.-) o.cost), 0) AS gross_profit,
+    SELECT o.account_id, pg_catalog.date_trunc('month', o.ordered_at)::date, 'order', o.amount,
+           o.amount OPERATOR(pg_catalog.-) o.cost, NULL
+      FROM @extschema@."order" o
+    UNION ALL
+    SELECT b.account_id, b.month, 'buyer', NULL, NULL, b.first_at OPERATOR(pg_catalog.<) b.month
+      FROM (SELECT o.account_id, pg_catalog.date_trunc('month', o.ordered_at)::date AS month,
                    pg_catalog.min(f.first_at) AS first_at
               FROM @extschema@."order" o
-              JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) o.account_id
-              JOIN first_order f ON f.account_id OPERATOR(pg_catalog.=) o.account_id
-             GROUP BY 1, 2, 3) b
-     GROUP BY b.month, b.segment
-    UNION ALL
-    -- acquisition cost: the touch rollups (module rollup) when this session
-    -- may use them, else the tables (cdp.bi_return_touch_costs)
-    SELECT x.month, x.segment, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-           x.cost
-      FROM @extschema@.bi_return_touch_costs() x
+              JOIN (SELECT o.account_id, pg_catalog.min(o.ordered_at) AS first_at
+                      FROM @extschema@."order" o
+                     GROUP BY o.account_id) f ON f.account_id OPERATOR(pg_catalog.=) o.account_id
+             GROUP BY 1, 2) b
+), counted AS (
+    -- one group per month, segment and kind of fact (a few hundred), turned
+    -- into columns below: a fact is hashed once, not tested against every
+    -- column's filter.  A fact whose account is missing (or hidden from the
+    -- reader by row-level security) is left out, except a lead
+    -- (unclassified); the acquisition cost comes from the touch rollups
+    -- (module rollup) when this session may use them, else from the tables
+    -- (cdp.bi_return_touch_costs)
+    SELECT y.month, y.segment, y.kind,
+           pg_catalog.count(*) AS n,
+           pg_catalog.count(*) FILTER (WHERE y.repeat) AS repeat,
+           pg_catalog.sum(y.amount) AS amount,
+           pg_catalog.sum(y.gross_profit) AS gross_profit
+      FROM (SELECT x.month,
+                   coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified') AS segment,
+                   x.kind, x.amount, x.gross_profit, x.repeat
+              FROM facts x
+              LEFT JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) x.account_id
+             WHERE a.account_id IS NOT NULL OR x.kind OPERATOR(pg_catalog.=) 'lead'
+            UNION ALL
+            SELECT c.month, c.segment, 'cost', c.cost, NULL, NULL
+              FROM @extschema@.bi_return_touch_costs() c) y
+     GROUP BY y.month, y.segment, y.kind
 ), summed AS (
-    SELECT month, segment,
-           pg_catalog.sum(leads)::bigint AS leads, pg_catalog.sum(mqls)::bigint AS mqls,
-           pg_catalog.sum(sqls)::bigint AS sqls, pg_catalog.sum(opps)::bigint AS opps,
-           pg_catalog.sum(customers)::bigint AS customers,
-           pg_catalog.sum(won)::bigint AS won, pg_catalog.sum(lost)::bigint AS lost,
-           pg_catalog.sum(won_revenue) AS won_revenue, pg_catalog.sum(revenue) AS revenue,
-           pg_catalog.sum(gross_profit) AS gross_profit,
-           pg_catalog.sum(buyers)::bigint AS buyers, pg_catalog.sum(repeat_buyers)::bigint AS repeat_buyers,
-           pg_catalog.sum(first_buyers)::bigint AS first_buyers, pg_catalog.sum(cost) AS cost
-      FROM stacked
-     GROUP BY month, segment
+    SELECT c.month, c.segment,
+           coalesce(pg_catalog.sum(c.n) FILTER (WHERE c.kind OPERATOR(pg_catalog.=) 'lead'), 0)::bigint AS leads,
+           coalesce(pg_catalog.sum(c.n) FILTER (WHERE c.kind OPERATOR(pg_catalog.=) 'mql'), 0)::bigint AS mqls,
+           coalesce(pg_catalog.sum(c.n) FILTER (WHERE c.kind OPERATOR(pg_catalog.=) 'sql'), 0)::bigint AS sqls,
+           coalesce(pg_catalog.sum(c.n) FILTER (WHERE c.kind OPERATOR(pg_catalog.=) 'opportunity'), 0)::bigint AS opps,
+           coalesce(pg_catalog.sum(c.n) FILTER (WHERE c.kind OPERATOR(pg_catalog.=) 'customer'), 0)::bigint AS customers,
+           coalesce(pg_catalog.sum(c.n) FILTER (WHERE c.kind OPERATOR(pg_catalog.=) 'won'), 0)::bigint AS won,
+           coalesce(pg_catalog.sum(c.n) FILTER (WHERE c.kind OPERATOR(pg_catalog.=) 'lost'), 0)::bigint AS lost,
+           coalesce(pg_catalog.sum(c.amount) FILTER (WHERE c.kind OPERATOR(pg_catalog.=) 'won'), 0) AS won_revenue,
+           coalesce(pg_catalog.sum(c.amount) FILTER (WHERE c.kind OPERATOR(pg_catalog.=) 'order'), 0) AS revenue,
+           coalesce(pg_catalog.sum(c.gross_profit), 0) AS gross_profit,
+           coalesce(pg_catalog.sum(c.n) FILTER (WHERE c.kind OPERATOR(pg_catalog.=) 'buyer'), 0)::bigint AS buyers,
+           coalesce(pg_catalog.sum(c.repeat), 0)::bigint AS repeat_buyers,
+           coalesce(pg_catalog.sum(c.n OPERATOR(pg_catalog.-) c.repeat) FILTER (WHERE c.kind OPERATOR(pg_catalog.=) 'buyer'), 0)::bigint AS first_buyers,
+           coalesce(pg_catalog.sum(c.amount) FILTER (WHERE c.kind OPERATOR(pg_catalog.=) 'cost'), 0) AS cost
+      FROM counted c
+     GROUP BY c.month, c.segment
 ), cumulative AS (
     SELECT s.*,
            pg_catalog.sum(s.revenue) OVER w AS revenue_to_date,
@@ -977,62 +976,76 @@ COMMENT ON COLUMN @extschema@.metrics_return_campaign.roi IS '(won revenue - spe
 -- Pools --------------------------------------------------------------------------------
 
 CREATE VIEW @extschema@.pool_summary WITH (security_invoker = true) AS
-WITH pipeline AS (
-    SELECT o.account_id,
-           pg_catalog.sum(o.amount) FILTER (WHERE o.stage OPERATOR(pg_catalog.<>) ALL (ARRAY['won', 'lost']::text[])) AS open_amount
-      FROM @extschema@.opportunity o
-     GROUP BY o.account_id
-), revenue AS (
-    SELECT o.account_id, pg_catalog.sum(o.amount) AS amount
-      FROM @extschema@."order" o
-     WHERE o.ordered_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '1 year'::interval)
-     GROUP BY o.account_id
-), members AS (
-    -- the open stay of every account, lead and opportunity: one scan of the
-    -- history, each stay joined to the row of its own table (the entity test
-    -- is part of each join condition, so the three hash joins run side by
-    -- side over that scan)
-    SELECT CASE h.entity WHEN '@extschema@.account'::regclass THEN 'account'::text
-                         WHEN '@extschema@.lead'::regclass THEN 'lead'::text
-                         ELSE 'opportunity'::text END AS entity,
-           coalesce(a.owner, l.owner, o.owner) AS owner,
-           h.model, h.stage, h.entered_at,
-           CASE WHEN a.account_id IS NOT NULL THEN coalesce(p.open_amount, 0)
-                WHEN o.stage OPERATOR(pg_catalog.<>) ALL (ARRAY['won', 'lost']::text[]) THEN coalesce(o.amount, 0)
-                ELSE 0 END AS pipeline,
-           CASE WHEN a.account_id IS NOT NULL THEN coalesce(r.amount, 0)
-                WHEN o.stage OPERATOR(pg_catalog.=) 'won'
-                 AND o.closed_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '1 year'::interval)
-                THEN coalesce(o.amount, 0)
-                ELSE 0 END AS revenue
-      FROM @extschema@.stage_history h
-      LEFT JOIN @extschema@.account a
-             ON h.entity OPERATOR(pg_catalog.=) '@extschema@.account'::regclass
-            AND a.account_id OPERATOR(pg_catalog.=) h.entity_key::bigint
-      LEFT JOIN @extschema@.lead l
-             ON h.entity OPERATOR(pg_catalog.=) '@extschema@.lead'::regclass
-            AND l.lead_id OPERATOR(pg_catalog.=) h.entity_key::bigint
-      LEFT JOIN @extschema@.opportunity o
-             ON h.entity OPERATOR(pg_catalog.=) '@extschema@.opportunity'::regclass
-            AND o.opportunity_id OPERATOR(pg_catalog.=) h.entity_key::bigint
-      LEFT JOIN pipeline p ON p.account_id OPERATOR(pg_catalog.=) a.account_id
-      LEFT JOIN revenue r ON r.account_id OPERATOR(pg_catalog.=) a.account_id
-     WHERE h.exited_at IS NULL
-       AND h.entity OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.account'::regclass, '@extschema@.lead'::regclass,
-                                                      '@extschema@.opportunity'::regclass])
-       AND (a.account_id IS NOT NULL OR l.lead_id IS NOT NULL OR o.opportunity_id IS NOT NULL)
-), grouped AS (
-    SELECT coalesce(ls.pool, 'exited') AS pool, m.entity, m.owner,
+WITH money AS (
+    -- per account with either: the amount of its open opportunities and its
+    -- order revenue of the last 12 months (one hash for both)
+    SELECT m.account_id, pg_catalog.sum(m.open_amount) AS open_amount, pg_catalog.sum(m.revenue) AS revenue
+      FROM (SELECT o.account_id, o.amount AS open_amount, NULL::numeric AS revenue
+              FROM @extschema@.opportunity o
+             WHERE o.stage OPERATOR(pg_catalog.<>) ALL (ARRAY['won', 'lost']::text[])
+            UNION ALL
+            SELECT o.account_id, NULL, o.amount
+              FROM @extschema@."order" o
+             WHERE o.ordered_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '1 year'::interval)) m
+     GROUP BY m.account_id
+), stays AS (
+    -- the open stays of accounts, leads and opportunities, each entity
+    -- joined to its own table only (entity_key cast once per stay) and
+    -- aggregated per owner, model and stage right away: a few hundred rows
+    -- leave each branch, so the pools, the totals and the owners' teams are
+    -- worked out on those, not per stay.  Sums that can be NULL are summed
+    -- as they are and coalesced per group (the same value as summing the
+    -- coalesced amounts), and the oldest entry gives the longest stay.
+    SELECT 'account'::text AS entity, a.owner, h.model, h.stage,
            pg_catalog.count(*) AS members,
-           pg_catalog.sum(m.pipeline) AS pipeline,
-           pg_catalog.sum(m.revenue) AS revenue,
-           pg_catalog.avg(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) m.entered_at)) AS avg_age_s,
-           pg_catalog.max(pg_catalog.now() OPERATOR(pg_catalog.-) m.entered_at) AS max_age,
-           pg_catalog.count(*) FILTER (WHERE m.entered_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) '30 days'::interval)) AS over_30,
-           pg_catalog.count(*) FILTER (WHERE m.entered_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval)) AS over_90
-      FROM members m
+           coalesce(pg_catalog.sum(m.open_amount), 0) AS pipeline,
+           coalesce(pg_catalog.sum(m.revenue), 0) AS revenue,
+           pg_catalog.sum(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) h.entered_at)) AS age_s,
+           pg_catalog.min(h.entered_at) AS first_entered_at,
+           pg_catalog.count(*) FILTER (WHERE h.entered_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) '30 days'::interval)) AS over_30,
+           pg_catalog.count(*) FILTER (WHERE h.entered_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval)) AS over_90
+      FROM @extschema@.stage_history h
+      JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) h.entity_key::bigint
+      LEFT JOIN money m ON m.account_id OPERATOR(pg_catalog.=) a.account_id
+     WHERE h.exited_at IS NULL AND h.entity OPERATOR(pg_catalog.=) '@extschema@.account'::regclass
+     GROUP BY a.owner, h.model, h.stage
+    UNION ALL
+    SELECT 'lead'::text, l.owner, h.model, h.stage,
+           pg_catalog.count(*), 0, 0,
+           pg_catalog.sum(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) h.entered_at)),
+           pg_catalog.min(h.entered_at),
+           pg_catalog.count(*) FILTER (WHERE h.entered_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) '30 days'::interval)),
+           pg_catalog.count(*) FILTER (WHERE h.entered_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval))
+      FROM @extschema@.stage_history h
+      JOIN @extschema@.lead l ON l.lead_id OPERATOR(pg_catalog.=) h.entity_key::bigint
+     WHERE h.exited_at IS NULL AND h.entity OPERATOR(pg_catalog.=) '@extschema@.lead'::regclass
+     GROUP BY l.owner, h.model, h.stage
+    UNION ALL
+    SELECT 'opportunity'::text, o.owner, h.model, h.stage,
+           pg_catalog.count(*),
+           coalesce(pg_catalog.sum(o.amount) FILTER (WHERE o.stage OPERATOR(pg_catalog.<>) ALL (ARRAY['won', 'lost']::text[])), 0),
+           coalesce(pg_catalog.sum(o.amount) FILTER (WHERE o.stage OPERATOR(pg_catalog.=) 'won'
+                                                       AND o.closed_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '1 year'::interval)), 0),
+           pg_catalog.sum(pg_catalog.date_part('epoch', pg_catalog.now() OPERATOR(pg_catalog.-) h.entered_at)),
+           pg_catalog.min(h.entered_at),
+           pg_catalog.count(*) FILTER (WHERE h.entered_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) '30 days'::interval)),
+           pg_catalog.count(*) FILTER (WHERE h.entered_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval))
+      FROM @extschema@.stage_history h
+      JOIN @extschema@.opportunity o ON o.opportunity_id OPERATOR(pg_catalog.=) h.entity_key::bigint
+     WHERE h.exited_at IS NULL AND h.entity OPERATOR(pg_catalog.=) '@extschema@.opportunity'::regclass
+     GROUP BY o.owner, h.model, h.stage
+), grouped AS (
+    SELECT coalesce(ls.pool, 'exited') AS pool, s.entity, s.owner,
+           pg_catalog.sum(s.members)::bigint AS members,
+           pg_catalog.sum(s.pipeline) AS pipeline,
+           pg_catalog.sum(s.revenue) AS revenue,
+           pg_catalog.sum(s.age_s) OPERATOR(pg_catalog./) pg_catalog.sum(s.members)::double precision AS avg_age_s,
+           pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.min(s.first_entered_at) AS max_age,
+           pg_catalog.sum(s.over_30)::bigint AS over_30,
+           pg_catalog.sum(s.over_90)::bigint AS over_90
+      FROM stays s
       LEFT JOIN @extschema@.lifecycle_stage ls
-             ON ls.model OPERATOR(pg_catalog.=) m.model AND ls.stage OPERATOR(pg_catalog.=) m.stage
+             ON ls.model OPERATOR(pg_catalog.=) s.model AND ls.stage OPERATOR(pg_catalog.=) s.stage
      GROUP BY 1, 2, 3
 )
 SELECT g.pool,

@@ -146,3 +146,18 @@ SELECT (SELECT count(*) FROM cdp.bi_contact_figures) > 0 AS has_counts, count(*)
                     count(*) AS contacts, count(c.decision_role) AS tagged_contacts, count(*) FILTER (WHERE c.verified) AS verified_contacts
                FROM cdp.contact c LEFT JOIN cdp.account a USING (account_id) GROUP BY 1, 2) l USING (month, segment)
  WHERE (k.contacts, k.tagged_contacts, k.verified_contacts) IS DISTINCT FROM (l.contacts, l.tagged_contacts, l.verified_contacts);
+
+-- views (0.2): metrics_return joins its stage entries, leads, closed deals
+-- and orders to the accounts in one join; on the updated data its totals
+-- are still the tables' counts
+SELECT coalesce(sum(new_leads), 0) = (SELECT count(*) FROM cdp.lead) AS every_lead,
+       coalesce(sum(new_mqls), 0) = (SELECT count(*) FROM cdp.stage_history h
+                                       JOIN cdp.account a ON a.account_id = h.entity_key::bigint
+                                      WHERE h.entity = 'cdp.account'::regclass AND h.model = 'b2b' AND h.stage = 'mql')
+       AS every_mql_entry,
+       coalesce(sum(deals_won), 0) = (SELECT count(*) FROM cdp.opportunity WHERE stage = 'won' AND closed_at IS NOT NULL)
+       AS every_deal_won,
+       coalesce(sum(buyers), 0) = (SELECT count(DISTINCT (account_id, date_trunc('month', ordered_at))) FROM cdp."order")
+       AS every_buyer_month,
+       (SELECT count(*) FROM cdp.lead) > 0 AND (SELECT count(*) FROM cdp."order") > 0 AS has_leads_and_orders
+  FROM cdp.metrics_return;

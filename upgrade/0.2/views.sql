@@ -31,8 +31,10 @@ GRANT SELECT ON @extschema@.bi_account_completeness TO cdp_admin, cdp_analyst, c
 -- lower(domain)).
 --@ src/views.sql: CREATE VIEW @extschema@.metrics_recognize WITH
 
--- pool_summary: one scan of the open stays, joined to the three tables side
--- by side (0.1 read a materialized CTE three times).  Same columns.
+-- pool_summary: the open stays of each entity joined to its own table only
+-- and aggregated per owner, model and stage before the pools and the
+-- owners' teams are looked up (0.1 read a materialized CTE three times and
+-- sorted every stay).  Same columns.
 --@ src/views.sql: CREATE VIEW @extschema@.pool_summary WITH
 
 -- Touch rollups (module rollup) ----------------------------------------------
@@ -52,6 +54,9 @@ GRANT SELECT ON @extschema@.bi_account_completeness TO cdp_admin, cdp_analyst, c
 
 --@ src/views.sql: CREATE VIEW @extschema@.metrics_relationship WITH
 
+-- metrics_return also joins all its other facts (stage entries, leads, closed
+-- deals, orders per account and month) to the accounts in one join and one
+-- aggregate, instead of a join and a sorted aggregate per kind of fact.
 --@ src/views.sql: CREATE VIEW @extschema@.metrics_return WITH
 
 --@ src/views.sql: CREATE FUNCTION @extschema@.refresh_bi_snapshots(
