@@ -378,8 +378,16 @@ $$;
 SELECT c.relname AS view_with_subplan
   FROM pg_class c
  WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind = 'v'
-   AND c.relname ~ '^(sheet|metrics|pool)_'
+   AND c.relname ~ '^(bi_)?(sheet|metrics|pool)_'
    AND pg_temp.plan_of(c.relname) ~ 'SubPlan';
+-- the 4R views and pool_summary read their query's rows from a function
+-- that runs it with JIT off (the plans above are those of the queries,
+-- cdp.bi_NAME); the function keeps the setting and runs in the leader
+SELECT p.oid::regprocedure AS query_function, 'jit=off' = ANY (p.proconfig) AS jit_off, p.proparallel, p.provolatile,
+       pg_temp.plan_of(regexp_replace(p.proname, '^bi_(.*)_rows$', '\1')) ~ ('Function Scan on ' || p.proname) AS view_reads_it
+  FROM pg_proc p
+ WHERE p.pronamespace = 'cdp'::regnamespace AND p.proname ~ '^bi_(metrics|pool)_.*_rows$'
+ ORDER BY 1;
 -- metrics_recognize reads the company keys from account_company_key_idx
 -- (index-only, in key order, so neither company_key nor a sort runs per
 -- account); with a table this small the planner would rather scan, so scans
@@ -387,8 +395,8 @@ SELECT c.relname AS view_with_subplan
 BEGIN;
 SET LOCAL enable_seqscan = off;
 SET LOCAL enable_bitmapscan = off;
-SELECT pg_temp.plan_of('metrics_recognize') ~ 'Index Only Scan using account_company_key_idx' AS keys_from_index,
-       pg_temp.plan_of('metrics_recognize') !~ 'Sort Key: \(*cdp\.company_key' AS no_sort_on_key;
+SELECT pg_temp.plan_of('bi_metrics_recognize') ~ 'Index Only Scan using account_company_key_idx' AS keys_from_index,
+       pg_temp.plan_of('bi_metrics_recognize') !~ 'Sort Key: \(*cdp\.company_key' AS no_sort_on_key;
 ROLLBACK;
 -- the guard's single-account lookup reaches the account by its key, not a scan
 EXPLAIN (COSTS OFF) SELECT is_complete FROM cdp.sheet_completeness WHERE account_id = 1;

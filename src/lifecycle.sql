@@ -119,10 +119,12 @@ CREATE INDEX stage_history_entity_idx
 -- The BI views count entries into given stages (metrics_return: mql, sql,
 -- opportunity, customer; metrics_relationship: advocate) by month: an
 -- index-only scan of the stays of those stages instead of a scan of the
--- whole history (at 1M accounts, 3.4M rows for 111,000 advocate entries).
+-- whole history (at 1M accounts, 3.4M rows for 111,000 advocate entries;
+-- metrics_return's 1.44M entries of a b2b model in 0.38 s per process
+-- instead of 0.63 s).
 -- Closing a stay still changes no indexed column.
 CREATE INDEX stage_history_stage_idx
-    ON @extschema@.stage_history (entity, stage, entered_at) INCLUDE (entity_key);
+    ON @extschema@.stage_history (entity, stage, entered_at) INCLUDE (entity_key, model);
 
 -- The trigger ----------------------------------------------------------------
 

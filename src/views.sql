@@ -16,6 +16,19 @@
 --     time zone; a segment column comes from cdp.segment_of, 'unclassified'
 --     when the account's size is unknown and no segment was declared.
 
+-- JIT: the 4R views and pool_summary read whole tables to return a few
+-- hundred rows, so their plans cost far more than jit_above_cost and
+-- PostgreSQL JIT-compiles them at each question; at 1M accounts that took
+-- longer than the query itself (metrics_recognize: 2.1 s with JIT, of which
+-- 3.8 s of compilation summed over the parallel workers, against 0.6 s
+-- without).  A view cannot carry a setting, so each of them is a view
+-- cdp.bi_NAME holding the query, a SQL function cdp.bi_NAME_rows() that
+-- returns its rows with SET jit = off (PARALLEL RESTRICTED: it runs in the
+-- leader, where its own query may use parallel workers), and the public view
+-- selecting from the function.  EXPLAIN cdp.bi_NAME to see the plan.  The
+-- per-account sheets stay plain views: a page of rows or one account by key
+-- is planned cheaply and never compiled.
+
 -- Segments: cdp.segment_of is defined with the tables (schema module), so
 -- that the per-account sheet summary (module rollup) can use it too.
 
@@ -310,12 +323,12 @@ WITH opp AS (
        AND t.account_id IS NOT NULL
      GROUP BY t.account_id
 )
--- segment and tier from the per-account sheet summary (module rollup), the
--- account's other columns and the sheet joined to it
-SELECT s.account_id,
+-- driven from the accounts, whose key the planner knows unique, so that it
+-- estimates each join to a per-account aggregate as one row per account
+SELECT a.account_id,
        a.name AS account_name,
-       coalesce(s.segment, 'unclassified') AS segment,
-       s.tier,
+       coalesce(@extschema@.segment_of(a.segment, a.employees, a.annual_revenue), 'unclassified') AS segment,
+       a.tier,
        a.stage,
        a.owner::text AS owner,
        p.pain_points,
@@ -329,12 +342,11 @@ SELECT s.account_id,
        o.next_expected_close,
        lt.last_touch_at,
        coalesce(r.touches_90d, 0) AS touches_90d
-  FROM @extschema@.bi_account_sheet_current s
-  LEFT JOIN @extschema@.account a ON a.account_id OPERATOR(pg_catalog.=) s.account_id
-  LEFT JOIN @extschema@.account_profile p ON p.account_id OPERATOR(pg_catalog.=) s.account_id
-  LEFT JOIN opp o ON o.account_id OPERATOR(pg_catalog.=) s.account_id
-  LEFT JOIN last_touch lt ON lt.account_id OPERATOR(pg_catalog.=) s.account_id
-  LEFT JOIN recent r ON r.account_id OPERATOR(pg_catalog.=) s.account_id;
+  FROM @extschema@.account a
+  LEFT JOIN @extschema@.account_profile p ON p.account_id OPERATOR(pg_catalog.=) a.account_id
+  LEFT JOIN opp o ON o.account_id OPERATOR(pg_catalog.=) a.account_id
+  LEFT JOIN last_touch lt ON lt.account_id OPERATOR(pg_catalog.=) a.account_id
+  LEFT JOIN recent r ON r.account_id OPERATOR(pg_catalog.=) a.account_id;
 COMMENT ON VIEW @extschema@.sheet_development_strategy IS 'Development strategy sheet (客户开发策略表), one row per account: how our offer fits, key people and actions, the action plan, and the pipeline and recent contact that show whether it is being followed';
 COMMENT ON COLUMN @extschema@.sheet_development_strategy.account_id IS 'Account identifier';
 COMMENT ON COLUMN @extschema@.sheet_development_strategy.account_name IS 'Registered company name (客户名称)';
@@ -567,7 +579,8 @@ CREATE INDEX account_company_key_idx ON @extschema@.account (@extschema@.company
 -- The company domains are read the same way from account_email_domain_idx
 -- (company module).
 
-CREATE VIEW @extschema@.metrics_recognize WITH (security_invoker = true) AS
+-- the query of cdp.metrics_recognize, which runs it without JIT (see "JIT" above)
+CREATE VIEW @extschema@.bi_metrics_recognize WITH (security_invoker = true) AS
 WITH acc AS (
     -- segment, completeness and duplicate flag from the per-account sheet
     -- summary (module rollup; duplicates: not the oldest account of its
@@ -646,6 +659,15 @@ SELECT month, segment, new_accounts, duplicate_accounts,
        CASE WHEN new_contacts OPERATOR(pg_catalog.>) 0
             THEN pg_catalog.round(verified_contacts::numeric OPERATOR(pg_catalog./) new_contacts, 3) END AS verified_contact_rate
   FROM summed;
+COMMENT ON VIEW @extschema@.bi_metrics_recognize IS 'The query behind cdp.metrics_recognize (internal): read cdp.metrics_recognize, which runs it with JIT off';
+CREATE FUNCTION @extschema@.bi_metrics_recognize_rows() RETURNS SETOF @extschema@.bi_metrics_recognize
+LANGUAGE sql STABLE PARALLEL RESTRICTED ROWS 200
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$SELECT * FROM @extschema@.bi_metrics_recognize$$;
+COMMENT ON FUNCTION @extschema@.bi_metrics_recognize_rows() IS 'The rows of cdp.bi_metrics_recognize computed with jit = off (internal, the body of cdp.metrics_recognize)';
+CREATE VIEW @extschema@.metrics_recognize WITH (security_invoker = true) AS
+SELECT * FROM @extschema@.bi_metrics_recognize_rows();
 COMMENT ON VIEW @extschema@.metrics_recognize IS '4R Recognize (识别): per month in which accounts and contacts were created, and segment: new accounts, probable duplicates, profile completeness as of now, tagged and verified contacts';
 COMMENT ON COLUMN @extschema@.metrics_recognize.month IS 'Month the accounts and contacts were created (月份), first day of the month';
 COMMENT ON COLUMN @extschema@.metrics_recognize.segment IS 'Segment (客户分层): big_b, small_b, big_c, small_c or unclassified';
@@ -694,7 +716,8 @@ COMMENT ON COLUMN @extschema@.metrics_reach.reached_contacts_with_consent IS 'Co
 COMMENT ON COLUMN @extschema@.metrics_reach.outbound_without_consent IS 'Outbound interactions with contacts who have no granted consent for the channel (未授权外呼/外发)';
 COMMENT ON COLUMN @extschema@.metrics_reach.cost_cny IS 'What the interactions cost, CNY (触达成本)';
 
-CREATE VIEW @extschema@.metrics_relationship WITH (security_invoker = true) AS
+-- the query of cdp.metrics_relationship, which runs it without JIT (see "JIT" above)
+CREATE VIEW @extschema@.bi_metrics_relationship WITH (security_invoker = true) AS
 WITH stacked AS (
     -- interactions: the touch rollups (module rollup) when this session may
     -- use them, else the tables (cdp.bi_relationship_touches)
@@ -765,6 +788,15 @@ SELECT month, segment, active_accounts, touches,
        new_advocates,
        referrals AS referral_opportunities
   FROM summed;
+COMMENT ON VIEW @extschema@.bi_metrics_relationship IS 'The query behind cdp.metrics_relationship (internal): read cdp.metrics_relationship, which runs it with JIT off';
+CREATE FUNCTION @extschema@.bi_metrics_relationship_rows() RETURNS SETOF @extschema@.bi_metrics_relationship
+LANGUAGE sql STABLE PARALLEL RESTRICTED ROWS 200
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$SELECT * FROM @extschema@.bi_metrics_relationship$$;
+COMMENT ON FUNCTION @extschema@.bi_metrics_relationship_rows() IS 'The rows of cdp.bi_metrics_relationship computed with jit = off (internal, the body of cdp.metrics_relationship)';
+CREATE VIEW @extschema@.metrics_relationship WITH (security_invoker = true) AS
+SELECT * FROM @extschema@.bi_metrics_relationship_rows();
 COMMENT ON VIEW @extschema@.metrics_relationship IS '4R Relationship (关系): per month and segment: how often active accounts are engaged, contacts engaging back, new ties between people, decision-chain coverage of new opportunities (as of now), new advocates and referral business';
 COMMENT ON COLUMN @extschema@.metrics_relationship.month IS 'Month (月份), first day of the month';
 COMMENT ON COLUMN @extschema@.metrics_relationship.segment IS 'Segment (客户分层): big_b, small_b, big_c, small_c or unclassified';
@@ -779,7 +811,8 @@ COMMENT ON COLUMN @extschema@.metrics_relationship.decision_chain_coverage IS 'A
 COMMENT ON COLUMN @extschema@.metrics_relationship.new_advocates IS 'Accounts that entered the advocate stage in the month (新增推荐者)';
 COMMENT ON COLUMN @extschema@.metrics_relationship.referral_opportunities IS 'Opportunities created in the month that were referred by a contact (转介绍商机)';
 
-CREATE VIEW @extschema@.metrics_return WITH (security_invoker = true) AS
+-- the query of cdp.metrics_return, which runs it without JIT (see "JIT" above)
+CREATE VIEW @extschema@.bi_metrics_return WITH (security_invoker = true) AS
 WITH facts AS (
     -- every fact counted by the segment of its account, one row each, so
     -- that the accounts are read and hashed once for all of them: entries of
@@ -888,6 +921,15 @@ SELECT month, segment,
        CASE WHEN buyers_to_date OPERATOR(pg_catalog.>) 0
             THEN pg_catalog.round(revenue_to_date OPERATOR(pg_catalog./) buyers_to_date, 2) END AS customer_lifetime_value_cny
   FROM cumulative;
+COMMENT ON VIEW @extschema@.bi_metrics_return IS 'The query behind cdp.metrics_return (internal): read cdp.metrics_return, which runs it with JIT off';
+CREATE FUNCTION @extschema@.bi_metrics_return_rows() RETURNS SETOF @extschema@.bi_metrics_return
+LANGUAGE sql STABLE PARALLEL RESTRICTED ROWS 200
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$SELECT * FROM @extschema@.bi_metrics_return$$;
+COMMENT ON FUNCTION @extschema@.bi_metrics_return_rows() IS 'The rows of cdp.bi_metrics_return computed with jit = off (internal, the body of cdp.metrics_return)';
+CREATE VIEW @extschema@.metrics_return WITH (security_invoker = true) AS
+SELECT * FROM @extschema@.bi_metrics_return_rows();
 COMMENT ON VIEW @extschema@.metrics_return IS '4R Return (回报): per month and segment: entries into the b2b stages and the ratios between them (same-month flow; cohort conversion is in cdp.stage_conversion), deals won and lost, revenue, acquisition cost, ROI, repeat purchase and customer lifetime value';
 COMMENT ON COLUMN @extschema@.metrics_return.month IS 'Month (月份), first day of the month';
 COMMENT ON COLUMN @extschema@.metrics_return.segment IS 'Segment (客户分层): big_b, small_b, big_c, small_c or unclassified (leads not matched to an account, touches without one)';
@@ -975,7 +1017,8 @@ COMMENT ON COLUMN @extschema@.metrics_return_campaign.roi IS '(won revenue - spe
 
 -- Pools --------------------------------------------------------------------------------
 
-CREATE VIEW @extschema@.pool_summary WITH (security_invoker = true) AS
+-- the query of cdp.pool_summary, which runs it without JIT (see "JIT" above)
+CREATE VIEW @extschema@.bi_pool_summary WITH (security_invoker = true) AS
 WITH money AS (
     -- per account with either: the amount of its open opportunities and its
     -- order revenue of the last 12 months (one hash for both)
@@ -1069,6 +1112,15 @@ SELECT g.pool,
           JOIN pg_catalog.pg_roles t ON t.oid OPERATOR(pg_catalog.=) am.roleid
          WHERE r.rolname OPERATOR(pg_catalog.=) g.owner
            AND t.rolname::text OPERATOR(pg_catalog.!~) '^cdp_') team ON true;
+COMMENT ON VIEW @extschema@.bi_pool_summary IS 'The query behind cdp.pool_summary (internal): read cdp.pool_summary, which runs it with JIT off';
+CREATE FUNCTION @extschema@.bi_pool_summary_rows() RETURNS SETOF @extschema@.bi_pool_summary
+LANGUAGE sql STABLE PARALLEL RESTRICTED ROWS 200
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$SELECT * FROM @extschema@.bi_pool_summary$$;
+COMMENT ON FUNCTION @extschema@.bi_pool_summary_rows() IS 'The rows of cdp.bi_pool_summary computed with jit = off (internal, the body of cdp.pool_summary)';
+CREATE VIEW @extschema@.pool_summary WITH (security_invoker = true) AS
+SELECT * FROM @extschema@.bi_pool_summary_rows();
 COMMENT ON VIEW @extschema@.pool_summary IS 'Pools (客户池): accounts, leads and opportunities now in the marketing, sales and success pools (市场池/销售池/客户成功池) of their lifecycle model, or exited, per owner: how many, the value in play, the owner''s team and how long they have been waiting in their stage';
 COMMENT ON COLUMN @extschema@.pool_summary.pool IS 'Pool of the current stage (池): marketing, sales, success, or exited (disqualified, churned, lost)';
 COMMENT ON COLUMN @extschema@.pool_summary.entity IS 'What is counted (对象): account, lead or opportunity';
@@ -1081,6 +1133,23 @@ COMMENT ON COLUMN @extschema@.pool_summary.avg_days_in_stage IS 'Average days si
 COMMENT ON COLUMN @extschema@.pool_summary.max_days_in_stage IS 'Longest time in the current stage, days (最长停留天数)';
 COMMENT ON COLUMN @extschema@.pool_summary.over_30_days IS 'Entities in their stage for more than 30 days (停留超30天)';
 COMMENT ON COLUMN @extschema@.pool_summary.over_90_days IS 'Entities in their stage for more than 90 days (停留超90天)';
+
+-- the internal query views carry their public view's column comments
+DO $internal$
+DECLARE
+    v text;
+    c record;
+BEGIN
+    FOREACH v IN ARRAY ARRAY['metrics_recognize', 'metrics_relationship', 'metrics_return', 'pool_summary'] LOOP
+        FOR c IN SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS d
+                   FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.format('@extschema@.%I', v)::pg_catalog.regclass
+                    AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped LOOP
+            EXECUTE pg_catalog.format('COMMENT ON COLUMN @extschema@.%I.%I IS %L', 'bi_' OPERATOR(pg_catalog.||) v, c.attname, c.d);
+        END LOOP;
+    END LOOP;
+END
+$internal$;
 
 -- Snapshots ------------------------------------------------------------------------
 --
