@@ -16,18 +16,20 @@
 --     time zone; a segment column comes from cdp.segment_of, 'unclassified'
 --     when the account's size is unknown and no segment was declared.
 
--- JIT: the 4R views and pool_summary read whole tables to return a few
--- hundred rows, so their plans cost far more than jit_above_cost and
--- PostgreSQL JIT-compiles them at each question; at 1M accounts that took
--- longer than the query itself (metrics_recognize: 2.1 s with JIT, of which
--- 3.8 s of compilation summed over the parallel workers, against 0.6 s
--- without).  A view cannot carry a setting, so each of them is a view
--- cdp.bi_NAME holding the query, a SQL function cdp.bi_NAME_rows() that
--- returns its rows with SET jit = off (PARALLEL RESTRICTED: it runs in the
--- leader, where its own query may use parallel workers), and the public view
--- selecting from the function.  EXPLAIN cdp.bi_NAME to see the plan.  The
--- per-account sheets stay plain views: a page of rows or one account by key
--- is planned cheaply and never compiled.
+-- JIT: metrics_recognize, metrics_relationship, metrics_return and
+-- pool_summary read whole tables to return a few hundred rows, so their
+-- plans cost far more than jit_above_cost and PostgreSQL JIT-compiles them
+-- at each question; at 1M accounts that took longer than the query itself
+-- (metrics_recognize: 2.1 s with JIT, the leader and its two workers
+-- spending 3.8 s compiling between them, against 0.6 s without).  A view
+-- cannot carry a setting, so each of them is a view cdp.bi_NAME holding the
+-- query, a SQL function cdp.bi_NAME_rows() that returns its rows with SET
+-- jit = off (PARALLEL RESTRICTED: it runs in the leader, where its own query
+-- may use parallel workers), and the public view selecting from the
+-- function.  EXPLAIN cdp.bi_NAME to see the plan.  metrics_reach reads the
+-- touch rollups (a plan too cheap to compile); the per-account sheets stay
+-- plain views: a page of rows or one account by key is planned cheaply and
+-- never compiled.
 
 -- Segments: cdp.segment_of is defined with the tables (schema module), so
 -- that the per-account sheet summary (module rollup) can use it too.
