@@ -380,9 +380,10 @@ SELECT c.relname AS view_with_subplan
  WHERE c.relnamespace = 'cdp'::regnamespace AND c.relkind = 'v'
    AND c.relname ~ '^(bi_)?(sheet|metrics|pool)_'
    AND pg_temp.plan_of(c.relname) ~ 'SubPlan';
--- the 4R views and pool_summary read their query's rows from a function
--- that runs it with JIT off (the plans above are those of the queries,
--- cdp.bi_NAME); the function keeps the setting and runs in the leader
+-- metrics_recognize, metrics_relationship, metrics_return and pool_summary
+-- read their query's rows from a function that runs it with JIT off (the
+-- plans above are those of the queries, cdp.bi_NAME); the function keeps the
+-- setting and runs in the leader
 SELECT p.oid::regprocedure AS query_function, 'jit=off' = ANY (p.proconfig) AS jit_off, p.proparallel, p.provolatile,
        pg_temp.plan_of(regexp_replace(p.proname, '^bi_(.*)_rows$', '\1')) ~ ('Function Scan on ' || p.proname) AS view_reads_it
   FROM pg_proc p

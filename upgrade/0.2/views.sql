@@ -75,10 +75,10 @@ GRANT SELECT ON @extschema@.bi_account_completeness TO cdp_admin, cdp_analyst, c
 --@ src/views.sql: COMMENT ON FUNCTION @extschema@.bi_metrics_return_rows(
 --@ src/views.sql: CREATE VIEW @extschema@.metrics_return WITH
 
--- The 4R views and pool_summary run their query through a function with
--- jit = off (see "JIT" in src/views.sql): the query moved to the internal
--- view cdp.bi_NAME above, the public view, with the same columns, selects
--- from cdp.bi_NAME_rows().  The internal views carry the public view's
+-- metrics_recognize, metrics_relationship, metrics_return and pool_summary
+-- run their query through a function with jit = off (see "JIT" in
+-- src/views.sql): the query moved to the internal view cdp.bi_NAME above,
+-- the public view, with the same columns, selects from cdp.bi_NAME_rows().  The internal views carry the public view's
 -- column comments and are granted like it.
 --@ src/views.sql: DO $internal$
 GRANT SELECT ON @extschema@.bi_metrics_recognize, @extschema@.bi_metrics_relationship,
